@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install the Debian packages entrain needs to build, test and benchmark. Idempotent:
+# packages already installed are skipped, and apt is not touched when nothing is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config          # toolchain
+  libsqlite3-dev liblua5.4-dev libcurl4-openssl-dev libcjson-dev   # runtime libraries
+  libopenblas-openmp-dev                    # BLAS (OpenMP build: single-threaded inside our parallel regions)
+  libcmocka-dev                             # unit tests
+  python3                                   # end-to-end test helpers (standard library only)
+)
+if [ "${ENTRAIN_SETUP_FUZZ:-0}" = 1 ]; then
+  packages+=(clang libclang-rt-14-dev)      # libFuzzer targets (scripts/fuzz.sh)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "setup: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
