@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job, for now: install, build, and run the QUESTS analyses on the shipped
+# example data (aluminium MD at 300 K and 1500 K, 20 frames x 108 atoms each).
+# Results go to example-output/. Later the example becomes a whole campaign.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target entrain
+E=./build/entrain
+D=examples/data
+OUT=example-output
+mkdir -p "$OUT"
+set -x
+$E bandwidth 16.6
+$E entropy $D/al_md_300K.xyz
+$E entropy $D/al_md_1500K.xyz -b 0.015,0.03,0.06
+$E entropy $D/al_md_300K.xyz $D/al_md_1500K.xyz --json
+$E dh $D/al_md_1500K.xyz $D/al_md_300K.xyz -o $OUT/dH_1500K_vs_300K.xyz --json
+$E overlap $D/al_md_1500K.xyz $D/al_md_300K.xyz
+$E descriptors $D/al_md_300K.xyz -o $OUT/descriptors_300K.npy
+{ set +x; } 2>/dev/null
+echo "example done: outputs in $OUT/"
