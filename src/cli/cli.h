@@ -40,6 +40,7 @@ enum {
     OPT_CURVE = 1 << 10,    /* -f FRACTIONS, -n RUNS, --by */
     OPT_SAMPLE = 1 << 11,   /* --sample N, --runs R */
     OPT_AGAINST = 1 << 12,  /* --against self|previous|first */
+    OPT_MCMC = 1 << 13,     /* --start --steps --target --every --step-size --strain --min-distance */
 };
 
 typedef struct cli_options {
@@ -66,6 +67,9 @@ typedef struct cli_options {
     const char *by;
     long sample; /* --sample N environments; 0 → exact */
     const char *against;
+    long start, steps, every;
+    double target, step_size, strain, min_distance;
+    int target_given;
     int threads; /* 0 → OpenMP default */
     char *positional[CLI_MAX_POSITIONAL];
     int n_positional;
@@ -140,5 +144,6 @@ int cmd_bandwidth(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
 int cmd_learning_curve(int argc, char **argv);
 int cmd_dh_traj(int argc, char **argv);
+int cmd_mcmc(int argc, char **argv);
 
 #endif

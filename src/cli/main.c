@@ -20,6 +20,7 @@ static const command commands[] = {
     {"compress", cmd_compress, "select the structures that keep a data set's information"},
     {"learning-curve", cmd_learning_curve, "entropy of random subsets and completeness"},
     {"dh-traj", cmd_dh_traj, "per-frame, per-atom dH along a trajectory"},
+    {"mcmc", cmd_mcmc, "Monte Carlo towards a target dH against a reference"},
 };
 
 static void usage(FILE *fp)

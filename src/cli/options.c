@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,13 @@ enum {
     LONG_SAMPLE,
     LONG_RUNS,
     LONG_AGAINST,
+    LONG_START,
+    LONG_STEPS,
+    LONG_TARGET,
+    LONG_EVERY,
+    LONG_STEP_SIZE,
+    LONG_STRAIN,
+    LONG_MIN_DISTANCE,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +64,13 @@ static const struct option long_options[] = {
     {"sample", required_argument, NULL, LONG_SAMPLE},
     {"runs", required_argument, NULL, LONG_RUNS},
     {"against", required_argument, NULL, LONG_AGAINST},
+    {"start", required_argument, NULL, LONG_START},
+    {"steps", required_argument, NULL, LONG_STEPS},
+    {"target", required_argument, NULL, LONG_TARGET},
+    {"every", required_argument, NULL, LONG_EVERY},
+    {"step-size", required_argument, NULL, LONG_STEP_SIZE},
+    {"strain", required_argument, NULL, LONG_STRAIN},
+    {"min-distance", required_argument, NULL, LONG_MIN_DISTANCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -74,10 +89,16 @@ static const char *option_name(int c)
     return buf;
 }
 
-static int usage_error(const cli_options *o, const char *fmt, const char *a, const char *b)
+static int usage_error(const cli_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int usage_error(const cli_options *o, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "entrain %s: ", o->command);
-    fprintf(stderr, fmt, a, b);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, "\n(see 'entrain %s --help')\n", o->command);
     return CLI_EXIT_USAGE;
 }
@@ -110,14 +131,13 @@ static int parse_bandwidths(cli_options *o, char *arg)
          tok = strtok_r(NULL, ",", &save)) {
         double h;
         if (o->n_bandwidths == CLI_MAX_BANDWIDTHS)
-            return usage_error(o, "-b: at most 64 bandwidths%s%s", "", "");
+            return usage_error(o, "-b: at most 64 bandwidths");
         if (!parse_double(tok, &h) || h <= 0)
-            return usage_error(o, "-b: bandwidth must be a positive number, got '%s'%s", tok,
-                               "");
+            return usage_error(o, "-b: bandwidth must be a positive number, got '%s'", tok);
         o->bandwidths[o->n_bandwidths++] = h;
     }
     if (o->n_bandwidths == 0)
-        return usage_error(o, "-b: no bandwidth given%s%s", "", "");
+        return usage_error(o, "-b: no bandwidth given");
     return CLI_EXIT_OK;
 }
 
@@ -128,13 +148,13 @@ static int parse_fractions(cli_options *o, char *arg)
          tok = strtok_r(NULL, ",", &save)) {
         double f;
         if (o->n_fractions == CLI_MAX_BANDWIDTHS)
-            return usage_error(o, "-f: at most 64 fractions%s%s", "", "");
+            return usage_error(o, "-f: at most 64 fractions");
         if (!parse_double(tok, &f) || f <= 0 || f > 1)
-            return usage_error(o, "-f: fractions must be in (0, 1], got '%s'%s", tok, "");
+            return usage_error(o, "-f: fractions must be in (0, 1], got '%s'", tok);
         o->fractions[o->n_fractions++] = f;
     }
     if (o->n_fractions == 0)
-        return usage_error(o, "-f: no fraction given%s%s", "", "");
+        return usage_error(o, "-f: no fraction given");
     return CLI_EXIT_OK;
 }
 
@@ -144,7 +164,7 @@ static int parse_types(cli_options *o, char *arg)
     for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         if (n == 128 || strlen(tok) >= ENT_SYMBOL_MAX)
-            return usage_error(o, "--types: bad element list near '%s'%s", tok, "");
+            return usage_error(o, "--types: bad element list near '%s'", tok);
         o->type_symbols[n++] = tok;
     }
     o->reader.lammps_type_symbols = o->type_symbols;
@@ -161,6 +181,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
     o->desc.cutoff = 5.0;
     o->eps = 1e-5;
     o->min_fraction = 0.1;
+    o->step_size = 0.02;
+    o->min_distance = 1.0;
     optind = 1;
     opterr = 0;
     int c;
@@ -183,23 +205,26 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
         case 'n': need = OPT_CURVE | OPT_SAMPLE; break;
         case LONG_SAMPLE: case LONG_RUNS: need = OPT_SAMPLE | OPT_CURVE; break;
         case LONG_AGAINST: need = OPT_AGAINST; break;
+        case LONG_START: case LONG_STEPS: case LONG_TARGET: case LONG_EVERY:
+        case LONG_STEP_SIZE: case LONG_STRAIN: case LONG_MIN_DISTANCE:
+            need = OPT_MCMC; break;
         default: break;
         }
         if (c == LONG_SAMPLE)
             need = OPT_SAMPLE;
         if (need && !(allowed & need))
-            return usage_error(o, "option '%s' is not accepted by this command%s",
-                               option_name(c), "");
+            return usage_error(o, "option '%s' is not accepted by this command",
+                               option_name(c));
         double v;
         int ret = CLI_EXIT_OK;
         switch (c) {
         case 'k':
             if (!parse_int(arg, &o->desc.k) || o->desc.k < 1)
-                return usage_error(o, "-k: expected a positive integer, got '%s'%s", arg, "");
+                return usage_error(o, "-k: expected a positive integer, got '%s'", arg);
             break;
         case 'c':
             if (!parse_double(arg, &v) || v <= 0)
-                return usage_error(o, "-c: cutoff must be a positive number of Angstrom, got '%s'%s", arg, "");
+                return usage_error(o, "-c: cutoff must be a positive number of Angstrom, got '%s'", arg);
             o->desc.cutoff = v;
             break;
         case 'b': ret = parse_bandwidths(o, optarg); break;
@@ -208,13 +233,13 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
         case LONG_MULTI: o->multicomponent = 1; break;
         case LONG_THREADS:
             if (!parse_int(arg, &o->threads) || o->threads < 1)
-                return usage_error(o, "--threads: expected a positive integer, got '%s'%s", arg, "");
+                return usage_error(o, "--threads: expected a positive integer, got '%s'", arg);
             break;
         case LONG_COMPAT: o->desc.quests_compat = 1; break;
         case LONG_JSON: o->json = 1; break;
         case LONG_EPS:
             if (!parse_double(arg, &o->eps))
-                return usage_error(o, "--eps: expected a number, got '%s'%s", arg, "");
+                return usage_error(o, "--eps: expected a number, got '%s'", arg);
             break;
         case LONG_METHOD: o->method = arg; break;
         case LONG_FORMAT:
@@ -223,10 +248,27 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
             else if (!strcmp(arg, "lammps-dump") || !strcmp(arg, "dump")) o->reader.format = ENT_FORMAT_LAMMPS_DUMP;
             else if (!strcmp(arg, "auto")) o->reader.format = ENT_FORMAT_AUTO;
             else
-                return usage_error(o, "--format: expected extxyz, poscar, lammps-dump or auto, got '%s'%s", arg, "");
+                return usage_error(o, "--format: expected extxyz, poscar, lammps-dump or auto, got '%s'", arg);
             break;
         case LONG_TYPES: ret = parse_types(o, optarg); break;
         case LONG_SIZE: o->size = arg; break;
+        case LONG_START: case LONG_STEPS: case LONG_EVERY: {
+            int v2;
+            if (!parse_int(arg, &v2) || v2 < (c == LONG_START ? 0 : 1))
+                return usage_error(o, "%s: expected a %s integer, got '%s'", option_name(c),
+                                   c == LONG_START ? "non-negative" : "positive", arg);
+            *(c == LONG_START ? &o->start : c == LONG_STEPS ? &o->steps : &o->every) = v2;
+            break;
+        }
+        case LONG_TARGET: case LONG_STEP_SIZE: case LONG_STRAIN: case LONG_MIN_DISTANCE:
+            if (!parse_double(arg, &v) || (c != LONG_TARGET && v < 0) || (c == LONG_STRAIN && v > 1))
+                return usage_error(o, "%s: bad value '%s'", option_name(c), arg);
+            if (c == LONG_TARGET) {
+                o->target = v;
+                o->target_given = 1;
+            } else
+                *(c == LONG_STEP_SIZE ? &o->step_size : c == LONG_STRAIN ? &o->strain : &o->min_distance) = v;
+            break;
         case 'f': ret = parse_fractions(o, optarg); break;
         case 'n': case LONG_RUNS: {
             int v2;
@@ -238,23 +280,23 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
         case LONG_SAMPLE: {
             int v2;
             if (!parse_int(arg, &v2) || v2 < 1)
-                return usage_error(o, "--sample: expected a positive number of environments, got '%s'%s", arg, "");
+                return usage_error(o, "--sample: expected a positive number of environments, got '%s'", arg);
             o->sample = v2;
             break;
         }
         case LONG_BY:
             if (strcmp(arg, "structures") && strcmp(arg, "environments"))
-                return usage_error(o, "--by: expected structures or environments, got '%s'%s", arg, "");
+                return usage_error(o, "--by: expected structures or environments, got '%s'", arg);
             o->by = arg;
             break;
         case LONG_AGAINST:
             if (strcmp(arg, "self") && strcmp(arg, "previous") && strcmp(arg, "first"))
-                return usage_error(o, "--against: expected self, previous or first, got '%s'%s", arg, "");
+                return usage_error(o, "--against: expected self, previous or first, got '%s'", arg);
             o->against = arg;
             break;
         case LONG_REFERENCE:
             if (o->n_references == CLI_MAX_POSITIONAL)
-                return usage_error(o, "--reference: too many files%s%s", "", "");
+                return usage_error(o, "--reference: too many files");
             o->references[o->n_references++] = optarg;
             break;
         case LONG_SEED: {
@@ -262,24 +304,24 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
             errno = 0;
             o->seed = strtoull(arg, &end, 10);
             if (end == arg || *end || errno || arg[0] == '-')
-                return usage_error(o, "--seed: expected a non-negative integer, got '%s'%s", arg, "");
+                return usage_error(o, "--seed: expected a non-negative integer, got '%s'", arg);
             break;
         }
         case LONG_MIN_FRACTION:
             if (!parse_double(arg, &o->min_fraction) || o->min_fraction <= 0 || o->min_fraction > 1)
-                return usage_error(o, "--min-fraction: expected a number in (0, 1], got '%s'%s", arg, "");
+                return usage_error(o, "--min-fraction: expected a number in (0, 1], got '%s'", arg);
             break;
         case ':':
-            return usage_error(o, "option '%s' needs a value%s", argv[optind - 1], "");
+            return usage_error(o, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return usage_error(o, "unknown option '%s'%s", argv[optind - 1], "");
+            return usage_error(o, "unknown option '%s'", argv[optind - 1]);
         }
         if (ret != CLI_EXIT_OK)
             return ret;
     }
     for (int i = optind; i < argc; i++) {
         if (o->n_positional == CLI_MAX_POSITIONAL)
-            return usage_error(o, "too many arguments (at most 4096)%s%s", "", "");
+            return usage_error(o, "too many arguments (at most 4096)");
         o->positional[o->n_positional++] = argv[i];
     }
     return CLI_EXIT_OK;

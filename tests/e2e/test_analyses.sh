@@ -79,5 +79,14 @@ cp "$TMP/j.json" "$TMP/dh01.json"
 check "dh-traj frame 1 = dh of frame 1 against frame 0" py "abs(d['frames'][1]['max'] - json.load(open('$TMP/dh01.json'))['max']) <= 1e-12 * abs(d['frames'][1]['max'])"
 PATTERN='against' expect_exit 2 "bad --against" "$ENTRAIN" dh-traj "$AL300" --against last
 
+# --- dH-targeted Monte Carlo
+"$ENTRAIN" mcmc "$AL300" --steps 150 --target 3 --seed 5 --every 10 -o "$TMP/mc.xyz" --json >"$TMP/j.json"
+check "mcmc approaches its target" py "abs(d['final_mean_dH'] - 3) < 0.5 and d['start_mean_dH'] < 0 and d['frames_written'] == 16"
+check "mcmc frames carry dH" test "$(grep -c 'dH:R:1' "$TMP/mc.xyz")" -eq 16
+cp "$TMP/j.json" "$TMP/mc1.json"
+"$ENTRAIN" mcmc "$AL300" --steps 150 --target 3 --seed 5 --every 10 --threads 1 --json >"$TMP/j.json"
+check "mcmc reproducible across thread counts" py "d['final_mean_dH'] == json.load(open('$TMP/mc1.json'))['final_mean_dH']"
+PATTERN='--start' expect_exit 2 "mcmc start beyond the file" "$ENTRAIN" mcmc "$AL300" --start 20
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
