@@ -44,17 +44,30 @@ ent_status ent_structure_entropies(const ent_structure_set *set, double h, doubl
     ent_status st = check_set(set, 1, err);
     if (st != ENT_OK)
         return st;
-    for (size_t s = 0; s < set->n_structures; s++) {
-        if (block_rows(set, s) == 0) {
+    size_t S = set->n_structures;
+    /* Small structures: one per thread (the kernel sums run serially inside a parallel
+     * region); large ones: one after the other, each parallel inside. */
+    int per_thread = set->offsets[S] / S < 2048;
+    ent_status first = ENT_OK;
+#pragma omp parallel for schedule(dynamic, 1) if (per_thread)
+    for (size_t s = 0; s < S; s++) {
+        ent_error local = {0};
+        ent_status rs = ENT_OK;
+        if (block_rows(set, s) == 0)
             out[s] = 0; /* no environment, no information */
-            continue;
+        else
+            rs = ent_entropy(block(set, s), block_rows(set, s), set->d, &h, 1, &out[s], NULL,
+                             NULL, &local);
+        if (rs != ENT_OK) {
+#pragma omp critical(ent_compress_error)
+            if (first == ENT_OK) {
+                first = rs;
+                if (err)
+                    *err = local;
+            }
         }
-        st = ent_entropy(block(set, s), block_rows(set, s), set->d, &h, 1, &out[s], NULL,
-                         NULL, err);
-        if (st != ENT_OK)
-            return st;
     }
-    return ENT_OK;
+    return first;
 }
 
 /* First index of the maximum of v over idx[0..n) (NumPy argmax semantics, +inf wins,
