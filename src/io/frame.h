@@ -66,9 +66,19 @@ const ent_info_item *ent_frame_info_find(const ent_frame *f, const char *key);
 ent_status ent_frame_column_set_real(ent_frame *f, const char *name, int ncols,
                                      const double *values, ent_error *err);
 
-/* Add (or replace) a real scalar info item. */
+/* Add (or replace) a scalar info item (is_array = 0, count = 1). The string is copied.
+ * ENT_EINVAL for a NULL frame/value, an empty key or a reserved key ("Lattice",
+ * "Properties", "pbc"); ENT_ENOMEM. */
 ent_status ent_frame_info_set_real(ent_frame *f, const char *key, double value,
                                    ent_error *err);
+ent_status ent_frame_info_set_int(ent_frame *f, const char *key, long value, ent_error *err);
+ent_status ent_frame_info_set_str(ent_frame *f, const char *key, const char *value,
+                                  ent_error *err);
+
+/* Numeric value of an info item holding exactly one REAL or INT value, scalar or
+ * one-element array (extended XYZ writes `energy=-1.5` but other tools `energy="-1.5"`,
+ * which reads as an array). ENT_EINVAL if absent, not numeric or count != 1. */
+ent_status ent_frame_info_get_real(const ent_frame *f, const char *key, double *out);
 
 /* Signed volume a·(b×c) of the cell (Angstrom^3). */
 double ent_frame_cell_volume(const ent_frame *f);
