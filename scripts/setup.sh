@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config          # toolchain
   libsqlite3-dev liblua5.4-dev libcurl4-openssl-dev libcjson-dev   # runtime libraries
+  libssl-dev                                # SHA-256 content hashes of the campaign database (libcrypto)
   libopenblas-openmp-dev                    # BLAS (OpenMP build: single-threaded inside our parallel regions)
   libcmocka-dev                             # unit tests
   python3                                   # end-to-end test helpers (standard library only)

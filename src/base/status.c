@@ -14,6 +14,7 @@ const char *ent_strerror(ent_status s)
     case ENT_EGEOMETRY: return "invalid geometry";
     case ENT_EUNSUPPORTED: return "unsupported input";
     case ENT_EEOF: return "end of input";
+    case ENT_ERECIPE: return "recipe failed";
     }
     return "unknown status";
 }

@@ -16,6 +16,8 @@ typedef enum ent_status {
     ENT_EGEOMETRY = 5,/* NaN/inf coordinates, singular cell with pbc, ... */
     ENT_EUNSUPPORTED = 6, /* valid input we do not handle (format feature, dtype) */
     ENT_EEOF = 7,     /* clean end of input (not an error for frame readers) */
+    ENT_ERECIPE = 8,  /* a Lua recipe failed: runtime error, memory or instruction budget
+                         exceeded, bad return value (message: recipe.lua:LINE: ...) */
 } ent_status;
 
 /* Human-readable name of a status; switch without default so the compiler

@@ -41,6 +41,7 @@ enum {
     OPT_SAMPLE = 1 << 11,   /* --sample N, --runs R */
     OPT_AGAINST = 1 << 12,  /* --against self|previous|first */
     OPT_MCMC = 1 << 13,     /* --start --steps --target --every --step-size --strain --min-distance */
+    OPT_STORE = 1 << 14,    /* --labelled --generation G --tag T --status S (campaign database) */
 };
 
 typedef struct cli_options {
@@ -70,6 +71,11 @@ typedef struct cli_options {
     long start, steps, every;
     double target, step_size, strain, min_distance;
     int target_given;
+    int labelled;            /* --labelled */
+    long generation;         /* --generation G (valid when has_generation) */
+    int has_generation;
+    const char *tag;         /* --tag T */
+    const char *status;      /* --status S */
     int threads; /* 0 → OpenMP default */
     char *positional[CLI_MAX_POSITIONAL];
     int n_positional;
@@ -145,5 +151,10 @@ int cmd_compress(int argc, char **argv);
 int cmd_learning_curve(int argc, char **argv);
 int cmd_dh_traj(int argc, char **argv);
 int cmd_mcmc(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 #endif

@@ -1,11 +1,111 @@
 /* Loading descriptor sets for the analysis commands: stream each file frame by frame,
  * compute the frame's descriptors, append them to one pooled row-major array. Only the
- * descriptors (n x d doubles) are kept, never the structures. */
+ * descriptors (n x d doubles) are kept, never the structures. An input may also be a
+ * campaign database with a selector (DB, DB:labelled, DB:generation=3, DB:tag=T,
+ * DB:status=S, or several joined with ','): its structures, in stored order. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
+
+/* ---------------------------------------------------------------------------------------
+ * Database inputs */
+
+typedef struct db_input {
+    char path[4096];
+    char tag[256];
+    char status[32];
+    ent_store_filter filter;
+} db_input;
+
+static int is_sqlite_file(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    char magic[16] = {0};
+    size_t n = fread(magic, 1, sizeof magic, fp);
+    fclose(fp);
+    return n == sizeof magic && !memcmp(magic, "SQLite format 3", 16);
+}
+
+/* One selector term into the filter. */
+static ent_status db_term(db_input *in, const char *t, size_t len, const char *spec,
+                          ent_error *err)
+{
+    char term[300];
+    if (len >= sizeof term)
+        return ent_error_set(err, ENT_EINVAL, "%s: selector too long", spec);
+    memcpy(term, t, len);
+    term[len] = 0;
+    char *eq = strchr(term, '=');
+    char *v = eq ? eq + 1 : NULL;
+    if (eq)
+        *eq = 0;
+    if (!strcmp(term, "all") && !v)
+        return ENT_OK;
+    if (!strcmp(term, "labelled") && !v)
+        v = "labelled", strcpy(term, "status");
+    if (v && !strcmp(term, "generation")) {
+        char *end;
+        long g = strtol(v, &end, 10);
+        if (*v && !*end && g >= 0) {
+            in->filter.generation = g;
+            in->filter.has_generation = 1;
+            return ENT_OK;
+        }
+    } else if (v && !strcmp(term, "status") &&
+               ent_store_name_index(ent_store_status_names, ENT_STORE_N_STATUS, v) >= 0) {
+        snprintf(in->status, sizeof in->status, "%s", v);
+        in->filter.status = in->status;
+        return ENT_OK;
+    } else if (v && !strcmp(term, "tag") && *v) {
+        snprintf(in->tag, sizeof in->tag, "%s", v);
+        in->filter.tag = in->tag;
+        return ENT_OK;
+    }
+    return ent_error_set(err, ENT_EINVAL,
+                         "%s: unknown database selector '%.*s' (use labelled, all, "
+                         "generation=N, status=S, tag=T, joined with ',')",
+                         spec, (int)len, t);
+}
+
+/* 1 if spec names a campaign database (with or without ":selector"), filling in; 0 if it
+ * is an ordinary file; -1 with err set for a database with a bad selector. A path that
+ * itself holds ':' is taken whole when it exists. */
+static int db_parse(const char *spec, db_input *in, ent_error *err)
+{
+    memset(in, 0, sizeof *in);
+    if (is_sqlite_file(spec)) {
+        snprintf(in->path, sizeof in->path, "%s", spec);
+        return 1;
+    }
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof in->path)
+        return 0;
+    memcpy(in->path, spec, (size_t)(colon - spec));
+    in->path[colon - spec] = 0;
+    if (!is_sqlite_file(in->path))
+        return 0;
+    for (const char *t = colon + 1;;) {
+        size_t len = strcspn(t, ",");
+        if (db_term(in, t, len, spec, err) != ENT_OK)
+            return -1;
+        if (!t[len])
+            break;
+        t += len + 1;
+    }
+    return 1;
+}
+
+/* As `status` does: a plain reader (a file of an older schema is upgraded first). */
+static ent_status db_open(const db_input *in, ent_store **st, ent_error *err)
+{
+    return ent_store_open(in->path, NULL, st, err);
+}
 
 static int symbol_cmp(const void *a, const void *b)
 {
@@ -18,35 +118,72 @@ static int species_index(const cli_species *sp, const char *sym)
     return hit ? (int)((hit - (const char *)sp->symbols) / ENT_SYMBOL_MAX) : -1;
 }
 
+static ent_status species_add(cli_species *sp, int *cap, const char *sym, size_t len,
+                              ent_error *err)
+{
+    char key[ENT_SYMBOL_MAX] = {0};
+    if (len == 0 || len >= ENT_SYMBOL_MAX)
+        return ent_error_set(err, ENT_EPARSE, "invalid species symbol '%.*s'", (int)len,
+                             sym);
+    memcpy(key, sym, len);
+    if (species_index(sp, key) >= 0)
+        return ENT_OK;
+    if (sp->n == *cap) {
+        *cap = *cap ? 2 * *cap : 8;
+        void *p = realloc(sp->symbols, (size_t)*cap * ENT_SYMBOL_MAX);
+        if (!p)
+            return ent_error_set(err, ENT_ENOMEM, "out of memory");
+        sp->symbols = p;
+    }
+    memcpy(sp->symbols[sp->n++], key, ENT_SYMBOL_MAX);
+    qsort(sp->symbols, (size_t)sp->n, ENT_SYMBOL_MAX, symbol_cmp);
+    return ENT_OK;
+}
+
+static ent_status db_species(const db_input *in, cli_species *sp, int *cap, ent_error *err)
+{
+    ent_store *st = NULL;
+    char *list = NULL;
+    ent_status s = db_open(in, &st, err);
+    if (s == ENT_OK)
+        s = ent_store_species(st, &in->filter, &list, err);
+    for (const char *p = list; s == ENT_OK && p && *p;) {
+        size_t len = strcspn(p, " ");
+        s = species_add(sp, cap, p, len, err);
+        p += len + (p[len] == ' ');
+    }
+    free(list);
+    ent_store_close(st);
+    return s;
+}
+
 ent_status cli_species_collect(char **files, int n_files, const cli_options *o,
                                cli_species *sp, ent_error *err)
 {
     memset(sp, 0, sizeof *sp);
     int cap = 0;
     for (int fi = 0; fi < n_files; fi++) {
+        db_input in;
+        int is_db = db_parse(files[fi], &in, err);
+        if (is_db < 0)
+            return ENT_EINVAL;
+        ent_status s = is_db ? db_species(&in, sp, &cap, err) : ENT_OK;
+        if (is_db) {
+            if (s != ENT_OK)
+                return s;
+            continue;
+        }
         ent_reader *r = NULL;
-        ent_status s = ent_reader_open(files[fi], &o->reader, &r, err);
+        s = ent_reader_open(files[fi], &o->reader, &r, err);
         if (s != ENT_OK)
             return s;
         ent_frame *f = NULL;
         while ((s = ent_reader_next(r, &f, err)) == ENT_OK) {
-            for (size_t i = 0; i < f->n_atoms; i++) {
-                if (species_index(sp, f->species[i]) >= 0)
-                    continue;
-                if (sp->n == cap) {
-                    cap = cap ? 2 * cap : 8;
-                    void *p = realloc(sp->symbols, (size_t)cap * ENT_SYMBOL_MAX);
-                    if (!p) {
-                        ent_frame_destroy(f);
-                        ent_reader_close(r);
-                        return ent_error_set(err, ENT_ENOMEM, "out of memory");
-                    }
-                    sp->symbols = p;
-                }
-                memcpy(sp->symbols[sp->n++], f->species[i], ENT_SYMBOL_MAX);
-                qsort(sp->symbols, (size_t)sp->n, ENT_SYMBOL_MAX, symbol_cmp);
-            }
+            for (size_t i = 0; i < f->n_atoms && s == ENT_OK; i++)
+                s = species_add(sp, &cap, f->species[i], strlen(f->species[i]), err);
             ent_frame_destroy(f);
+            if (s != ENT_OK)
+                break;
         }
         ent_reader_close(r);
         if (s != ENT_EEOF)
@@ -111,63 +248,153 @@ static ent_status envs_reserve(cli_envs *e, size_t rows, ent_error *err)
     return ENT_OK;
 }
 
+/* Running totals of a load besides the rows themselves. */
+typedef struct envs_acc {
+    size_t offsets_cap, n_periodic_atoms;
+    double periodic_volume;
+    const char *name; /* input being loaded, for progress */
+} envs_acc;
+
+/* Append one frame's n x d rows; volume = |cell volume| when periodic along all three
+ * axes, else 0. */
+static ent_status envs_append(cli_envs *e, envs_acc *a, const double *x, size_t n, size_t d,
+                              double volume, ent_error *err)
+{
+    e->d = d;
+    if (e->n_frames + 2 > a->offsets_cap) {
+        a->offsets_cap = a->offsets_cap ? 2 * a->offsets_cap : 64;
+        size_t *p = realloc(e->frame_offsets, a->offsets_cap * sizeof *p);
+        if (!p)
+            return ent_error_set(err, ENT_ENOMEM, "out of memory");
+        e->frame_offsets = p;
+    }
+    ent_status s = envs_reserve(e, n, err);
+    if (s != ENT_OK)
+        return s;
+    memcpy(e->x + e->n * d, x, n * d * sizeof *x);
+    e->frame_offsets[e->n_frames] = e->n;
+    e->n += n;
+    e->n_frames++;
+    e->frame_offsets[e->n_frames] = e->n;
+    if (volume > 0 && n) {
+        a->periodic_volume += volume;
+        a->n_periodic_atoms += n;
+    }
+    cli_progress("%s: %zu frames, %zu environments", a->name, e->n_frames, e->n);
+    return ENT_OK;
+}
+
+static ent_status file_load(const char *file, const cli_options *o, const cli_species *sp,
+                            cli_envs *e, envs_acc *a, ent_error *err)
+{
+    ent_reader *r = NULL;
+    ent_status s = ent_reader_open(file, &o->reader, &r, err);
+    if (s != ENT_OK)
+        return s;
+    ent_frame *f = NULL;
+    while ((s = ent_reader_next(r, &f, err)) == ENT_OK) {
+        double *x = NULL;
+        size_t d = 0;
+        s = cli_frame_descriptors(f, o, sp, &x, &d, err);
+        if (s != ENT_OK) {
+            char msg[ENT_ERROR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            ent_error_set(err, s, "%s: frame %zu: %s", file, ent_reader_frame_index(r),
+                          msg);
+        } else {
+            int periodic = f->has_cell && f->pbc[0] && f->pbc[1] && f->pbc[2];
+            s = envs_append(e, a, x, f->n_atoms, d,
+                            periodic ? fabs(ent_frame_cell_volume(f)) : 0, err);
+        }
+        free(x);
+        ent_frame_destroy(f);
+        if (s != ENT_OK)
+            break;
+    }
+    ent_reader_close(r);
+    return s == ENT_EEOF ? ENT_OK : s;
+}
+
+/* The structures a selector names, in stored order. Their stored descriptors are read
+ * (never recomputed) when the database holds a descriptor set made with exactly this
+ * command's parameters (k, cutoff, --quests-compat and, with --multicomponent, the same
+ * species list); a structure without descriptors in that set, or every structure when no
+ * such set exists, gets its descriptors computed from the stored structure. */
+static ent_status db_load(const db_input *in, const char *spec, const cli_options *o,
+                          const cli_species *sp, cli_envs *e, envs_acc *a, ent_error *err)
+{
+    char species[4096] = "";
+    for (int i = 0; o->multicomponent && i < sp->n; i++) {
+        if (strlen(species) + ENT_SYMBOL_MAX + 1 >= sizeof species)
+            return ent_error_set(err, ENT_EINVAL, "too many species");
+        if (i)
+            strcat(species, " ");
+        strcat(species, sp->symbols[i]);
+    }
+    size_t width = o->multicomponent ? ent_descriptor_multi_width(o->desc.k, sp->n)
+                                     : ent_descriptor_width(o->desc.k);
+    ent_store_descriptor_params dp = {o->desc.k, o->desc.cutoff, species,
+                                      o->desc.quests_compat};
+    ent_store *st = NULL;
+    int64_t set_id = 0, *ids = NULL;
+    size_t set_width = 0, n_ids = 0;
+    ent_status s = db_open(in, &st, err);
+    if (s == ENT_OK)
+        s = ent_store_read_begin(st, err);
+    if (s == ENT_OK)
+        s = ent_store_descriptor_set_find(st, &dp, &set_id, &set_width, err);
+    if (s == ENT_OK && set_width != width)
+        set_id = 0;
+    if (s == ENT_OK)
+        s = ent_store_structure_ids(st, &in->filter, &ids, &n_ids, err);
+    for (size_t i = 0; i < n_ids && s == ENT_OK; i++) {
+        size_t n = 0, d = width;
+        double volume = 0, *x = NULL;
+        int found = 0;
+        s = ent_store_structure_size(st, ids[i], &n, &volume, err);
+        if (s == ENT_OK && set_id) {
+            if (!(x = malloc((n ? n : 1) * width * sizeof *x)))
+                s = ent_error_set(err, ENT_ENOMEM, "out of memory");
+            else
+                s = ent_store_descriptor_get(st, ids[i], set_id, x, n, &found, err);
+        }
+        if (s == ENT_OK && !found) {
+            ent_frame *f = NULL;
+            free(x);
+            x = NULL;
+            s = ent_store_structure_get(st, ids[i], &f, NULL, err);
+            if (s == ENT_OK)
+                s = cli_frame_descriptors(f, o, sp, &x, &d, err);
+            if (s != ENT_OK) {
+                char msg[ENT_ERROR_MSG_MAX];
+                snprintf(msg, sizeof msg, "%s", err->msg);
+                ent_error_set(err, s, "%s: structure %lld: %s", spec, (long long)ids[i],
+                              msg);
+            }
+            ent_frame_destroy(f);
+        }
+        if (s == ENT_OK)
+            s = envs_append(e, a, x, n, d, volume, err);
+        free(x);
+    }
+    free(ids);
+    ent_store_close(st); /* also ends the read snapshot */
+    return s;
+}
+
 ent_status cli_envs_load(char **files, int n_files, const cli_options *o,
                          const cli_species *sp, cli_envs *e, ent_error *err)
 {
     memset(e, 0, sizeof *e);
-    size_t offsets_cap = 0, n_periodic_atoms = 0;
-    double periodic_volume = 0;
+    envs_acc a = {0};
     ent_status s = ENT_OK;
     for (int fi = 0; fi < n_files && s == ENT_OK; fi++) {
-        ent_reader *r = NULL;
-        s = ent_reader_open(files[fi], &o->reader, &r, err);
-        if (s != ENT_OK)
-            break;
-        ent_frame *f = NULL;
-        while ((s = ent_reader_next(r, &f, err)) == ENT_OK) {
-            double *x = NULL;
-            size_t d = 0;
-            s = cli_frame_descriptors(f, o, sp, &x, &d, err);
-            if (s != ENT_OK) {
-                ent_error_set(err, s, "%s: frame %zu: %s", files[fi],
-                              ent_reader_frame_index(r), err->msg);
-                ent_frame_destroy(f);
-                break;
-            }
-            e->d = d;
-            if (e->n_frames + 2 > offsets_cap) {
-                offsets_cap = offsets_cap ? 2 * offsets_cap : 64;
-                size_t *p = realloc(e->frame_offsets, offsets_cap * sizeof *p);
-                if (!p) {
-                    free(x);
-                    ent_frame_destroy(f);
-                    s = ent_error_set(err, ENT_ENOMEM, "out of memory");
-                    break;
-                }
-                e->frame_offsets = p;
-            }
-            s = envs_reserve(e, f->n_atoms, err);
-            if (s == ENT_OK) {
-                memcpy(e->x + e->n * d, x, f->n_atoms * d * sizeof *x);
-                e->frame_offsets[e->n_frames] = e->n;
-                e->n += f->n_atoms;
-                e->n_frames++;
-                e->frame_offsets[e->n_frames] = e->n;
-                if (f->has_cell && f->pbc[0] && f->pbc[1] && f->pbc[2] && f->n_atoms) {
-                    periodic_volume += fabs(ent_frame_cell_volume(f));
-                    n_periodic_atoms += f->n_atoms;
-                }
-                cli_progress("%s: %zu frames, %zu environments", files[fi], e->n_frames,
-                             e->n);
-            }
-            free(x);
-            ent_frame_destroy(f);
-            if (s != ENT_OK)
-                break;
-        }
-        ent_reader_close(r);
-        if (s == ENT_EEOF)
-            s = ENT_OK;
+        db_input in;
+        int is_db = db_parse(files[fi], &in, err);
+        a.name = files[fi];
+        s = is_db < 0 ? ENT_EINVAL
+            : is_db   ? db_load(&in, files[fi], o, sp, e, &a, err)
+                      : file_load(files[fi], o, sp, e, &a, err);
     }
     cli_progress_done();
     if (s == ENT_OK && e->n == 0)
@@ -177,7 +404,8 @@ ent_status cli_envs_load(char **files, int n_files, const cli_options *o,
         cli_envs_free(e);
         return s;
     }
-    e->volume_per_atom = n_periodic_atoms ? periodic_volume / (double)n_periodic_atoms : 0;
+    e->volume_per_atom =
+        a.n_periodic_atoms ? a.periodic_volume / (double)a.n_periodic_atoms : 0;
     return ENT_OK;
 }
 

@@ -21,6 +21,11 @@ static const command commands[] = {
     {"learning-curve", cmd_learning_curve, "entropy of random subsets and completeness"},
     {"dh-traj", cmd_dh_traj, "per-frame, per-atom dH along a trajectory"},
     {"mcmc", cmd_mcmc, "Monte Carlo towards a target dH against a reference"},
+    {"init", cmd_init, "create an empty campaign database"},
+    {"import", cmd_import, "add structures (and their descriptors) to a campaign database"},
+    {"export", cmd_export, "write a campaign database's structures as extended XYZ"},
+    {"status", cmd_status, "per-generation summary of a campaign database"},
+    {"audit", cmd_audit, "lineage of one structure in a campaign database"},
 };
 
 static void usage(FILE *fp)

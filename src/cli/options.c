@@ -39,6 +39,10 @@ enum {
     LONG_STEP_SIZE,
     LONG_STRAIN,
     LONG_MIN_DISTANCE,
+    LONG_LABELLED,
+    LONG_GENERATION,
+    LONG_TAG,
+    LONG_STATUS,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +75,10 @@ static const struct option long_options[] = {
     {"step-size", required_argument, NULL, LONG_STEP_SIZE},
     {"strain", required_argument, NULL, LONG_STRAIN},
     {"min-distance", required_argument, NULL, LONG_MIN_DISTANCE},
+    {"labelled", no_argument, NULL, LONG_LABELLED},
+    {"generation", required_argument, NULL, LONG_GENERATION},
+    {"tag", required_argument, NULL, LONG_TAG},
+    {"status", required_argument, NULL, LONG_STATUS},
     {NULL, 0, NULL, 0},
 };
 
@@ -208,6 +216,8 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
         case LONG_START: case LONG_STEPS: case LONG_TARGET: case LONG_EVERY:
         case LONG_STEP_SIZE: case LONG_STRAIN: case LONG_MIN_DISTANCE:
             need = OPT_MCMC; break;
+        case LONG_LABELLED: case LONG_GENERATION: case LONG_TAG: case LONG_STATUS:
+            need = OPT_STORE; break;
         default: break;
         }
         if (c == LONG_SAMPLE)
@@ -310,6 +320,26 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
         case LONG_MIN_FRACTION:
             if (!parse_double(arg, &o->min_fraction) || o->min_fraction <= 0 || o->min_fraction > 1)
                 return usage_error(o, "--min-fraction: expected a number in (0, 1], got '%s'", arg);
+            break;
+        case LONG_LABELLED: o->labelled = 1; break;
+        case LONG_GENERATION: {
+            int v2;
+            if (!parse_int(arg, &v2) || v2 < 0)
+                return usage_error(o, "--generation: expected a non-negative integer, got '%s'", arg);
+            o->generation = v2;
+            o->has_generation = 1;
+            break;
+        }
+        case LONG_TAG:
+            if (!arg[0])
+                return usage_error(o, "--tag: empty tag");
+            o->tag = arg;
+            break;
+        case LONG_STATUS:
+            if (strcmp(arg, "candidate") && strcmp(arg, "selected") && strcmp(arg, "labelled") &&
+                strcmp(arg, "rejected") && strcmp(arg, "dropped"))
+                return usage_error(o, "--status: expected candidate, selected, labelled, rejected or dropped, got '%s'", arg);
+            o->status = arg;
             break;
         case ':':
             return usage_error(o, "option '%s' needs a value", argv[optind - 1]);

@@ -99,7 +99,8 @@ int cli_fail(const cli_options *o, ent_status s, const ent_error *err)
     case ENT_EPARSE:
     case ENT_EGEOMETRY:
     case ENT_EUNSUPPORTED:
-    case ENT_EEOF: return CLI_EXIT_DATA;
+    case ENT_EEOF:
+    case ENT_ERECIPE: return CLI_EXIT_DATA;
     }
     return CLI_EXIT_INTERNAL;
 }
