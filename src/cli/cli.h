@@ -115,6 +115,14 @@ ent_status cli_envs_load(char **files, int n_files, const cli_options *o,
                          const cli_species *sp, cli_envs *e, ent_error *err);
 void cli_envs_free(cli_envs *e);
 
+/* Frames of a file or a database selector ("DB:labelled"), one at a time: the same
+ * inputs cli_envs_load accepts. cli_frames_next returns ENT_EEOF after the last. */
+typedef struct cli_frames cli_frames;
+ent_status cli_frames_open(const char *spec, const cli_options *o, cli_frames **out,
+                           ent_error *err);
+ent_status cli_frames_next(cli_frames *fr, ent_frame **f, ent_error *err);
+void cli_frames_close(cli_frames *fr); /* accepts NULL */
+
 /* Descriptors of one frame into a freshly malloc'ed n_atoms x d array. */
 ent_status cli_frame_descriptors(const ent_frame *f, const cli_options *o,
                                  const cli_species *sp, double **out, size_t *d,

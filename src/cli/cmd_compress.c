@@ -220,10 +220,10 @@ static ent_status write_frames(const cli_options *o, const size_t *sel, size_t n
     ent_status s = ENT_OK;
     size_t index = 0;
     for (int fi = 0; fi < o->n_positional && s == ENT_OK; fi++) {
-        ent_reader *r = NULL;
-        s = ent_reader_open(o->positional[fi], &o->reader, &r, err);
+        cli_frames *r = NULL;
+        s = cli_frames_open(o->positional[fi], o, &r, err);
         ent_frame *f = NULL;
-        while (s == ENT_OK && (s = ent_reader_next(r, &f, err)) == ENT_OK) {
+        while (s == ENT_OK && (s = cli_frames_next(r, &f, err)) == ENT_OK) {
             if (index < n_structures && keep[index])
                 s = ent_extxyz_write(fp, f, err);
             index++;
@@ -231,7 +231,7 @@ static ent_status write_frames(const cli_options *o, const size_t *sel, size_t n
         }
         if (s == ENT_EEOF)
             s = ENT_OK;
-        ent_reader_close(r);
+        cli_frames_close(r);
     }
     if (fclose(fp) != 0 && s == ENT_OK)
         s = ent_error_set(err, ENT_EIO, "%s: write failed", o->output);

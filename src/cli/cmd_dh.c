@@ -57,11 +57,11 @@ static ent_status write_xyz(const cli_options *o, const double *dh, size_t nh,
     FILE *fp = fopen(o->output, "w");
     if (!fp)
         return ent_error_set(err, ENT_EIO, "%s: cannot open for writing", o->output);
-    ent_reader *r = NULL;
-    ent_status s = ent_reader_open(o->positional[0], &o->reader, &r, err);
+    cli_frames *r = NULL;
+    ent_status s = cli_frames_open(o->positional[0], o, &r, err);
     size_t row = 0;
     ent_frame *f = NULL;
-    while (s == ENT_OK && (s = ent_reader_next(r, &f, err)) == ENT_OK) {
+    while (s == ENT_OK && (s = cli_frames_next(r, &f, err)) == ENT_OK) {
         s = ent_frame_column_set_real(f, "dH", (int)nh, dh + row * nh, err);
         if (s == ENT_OK)
             s = ent_extxyz_write(fp, f, err);
@@ -70,7 +70,7 @@ static ent_status write_xyz(const cli_options *o, const double *dh, size_t nh,
     }
     if (s == ENT_EEOF)
         s = ENT_OK;
-    ent_reader_close(r);
+    cli_frames_close(r);
     if (fclose(fp) != 0 && s == ENT_OK)
         s = ent_error_set(err, ENT_EIO, "%s: write failed", o->output);
     return s;

@@ -104,9 +104,9 @@ int cmd_dh_traj(int argc, char **argv)
     FILE *out = NULL;
     if (s == ENT_OK && o.output && !(out = fopen(o.output, "w")))
         s = ent_error_set(&err, ENT_EIO, "%s: cannot open for writing", o.output);
-    ent_reader *r = NULL;
+    cli_frames *r = NULL;
     if (s == ENT_OK)
-        s = ent_reader_open(o.positional[0], &o.reader, &r, &err);
+        s = cli_frames_open(o.positional[0], &o, &r, &err);
 
     /* The reference: earlier frames ('previous') or the first frame ('first'). */
     double *ref = NULL;
@@ -117,7 +117,7 @@ int cmd_dh_traj(int argc, char **argv)
         printf("%6s %7s %12s %12s %12s %12s %6s\n", "frame", "atoms", "dH mean", "dH std",
                "dH min", "dH max", "n_inf");
     ent_frame *f = NULL;
-    while (s == ENT_OK && (s = ent_reader_next(r, &f, &err)) == ENT_OK) {
+    while (s == ENT_OK && (s = cli_frames_next(r, &f, &err)) == ENT_OK) {
         double *x = NULL, *dh = NULL;
         s = cli_frame_descriptors(f, &o, &sp, &x, &d, &err);
         if (s == ENT_OK && !(dh = malloc((f->n_atoms ? f->n_atoms : 1) * sizeof *dh)))
@@ -189,7 +189,7 @@ int cmd_dh_traj(int argc, char **argv)
         s = n_frames ? ENT_OK
                      : ent_error_set(&err, ENT_EPARSE, "%s: no frames", o.positional[0]);
     cli_progress_done();
-    ent_reader_close(r);
+    cli_frames_close(r);
     if (s == ENT_OK && (to_stdout_json || kind == 'j')) {
         cJSON *root = cJSON_CreateObject();
         cJSON_AddStringToObject(root, "against",

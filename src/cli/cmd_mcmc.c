@@ -113,14 +113,14 @@ int cmd_mcmc(int argc, char **argv)
         s = ent_error_set(&err, ENT_EINVAL, "--start %ld: %s has only %zu frames", o.start,
                           o.positional[0], ref.n_frames);
     if (s == ENT_OK) { /* read the starting frame again (only descriptors were kept) */
-        ent_reader *r = NULL;
-        s = ent_reader_open(o.positional[0], &o.reader, &r, &err);
+        cli_frames *r = NULL;
+        s = cli_frames_open(o.positional[0], &o, &r, &err);
         for (long i = 0; s == ENT_OK && i <= o.start; i++) {
             ent_frame_destroy(start);
             start = NULL;
-            s = ent_reader_next(r, &start, &err);
+            s = cli_frames_next(r, &start, &err);
         }
-        ent_reader_close(r);
+        cli_frames_close(r);
     }
     mcmc_ctx ctx = {.o = &o, .frame = start, .err = &err};
     ctx.every = o.every ? (size_t)o.every : (p.steps >= 50 ? p.steps / 50 : 1);

@@ -415,3 +415,62 @@ void cli_envs_free(cli_envs *e)
     free(e->frame_offsets);
     memset(e, 0, sizeof *e);
 }
+
+/* ---------------------------------------------------------------------------------------
+ * Frame iteration over a file or a database selector, for commands that write frames
+ * back out (dh -o OUT.xyz, compress -o, dh-traj, mcmc). */
+
+struct cli_frames {
+    ent_reader *reader; /* a file */
+    ent_store *store;   /* or a database: ids in stored order, read in one snapshot */
+    int64_t *ids;
+    size_t n_ids, next;
+};
+
+ent_status cli_frames_open(const char *spec, const cli_options *o, cli_frames **out,
+                           ent_error *err)
+{
+    cli_frames *fr = calloc(1, sizeof *fr);
+    if (!fr)
+        return ent_error_set(err, ENT_ENOMEM, "out of memory");
+    db_input in;
+    int is_db = db_parse(spec, &in, err);
+    ent_status s = ENT_OK;
+    if (is_db < 0)
+        s = ENT_EINVAL;
+    else if (!is_db)
+        s = ent_reader_open(spec, &o->reader, &fr->reader, err);
+    else {
+        s = db_open(&in, &fr->store, err);
+        if (s == ENT_OK)
+            s = ent_store_read_begin(fr->store, err);
+        if (s == ENT_OK)
+            s = ent_store_structure_ids(fr->store, &in.filter, &fr->ids, &fr->n_ids, err);
+    }
+    if (s != ENT_OK) {
+        cli_frames_close(fr);
+        return s;
+    }
+    *out = fr;
+    return ENT_OK;
+}
+
+ent_status cli_frames_next(cli_frames *fr, ent_frame **f, ent_error *err)
+{
+    *f = NULL;
+    if (fr->reader)
+        return ent_reader_next(fr->reader, f, err);
+    if (fr->next == fr->n_ids)
+        return ENT_EEOF;
+    return ent_store_structure_get(fr->store, fr->ids[fr->next++], f, NULL, err);
+}
+
+void cli_frames_close(cli_frames *fr)
+{
+    if (!fr)
+        return;
+    ent_reader_close(fr->reader);
+    free(fr->ids);
+    ent_store_close(fr->store); /* also ends the read snapshot */
+    free(fr);
+}

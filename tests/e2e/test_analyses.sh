@@ -79,6 +79,15 @@ cp "$TMP/j.json" "$TMP/dh01.json"
 check "dh-traj frame 1 = dh of frame 1 against frame 0" py "abs(d['frames'][1]['max'] - json.load(open('$TMP/dh01.json'))['max']) <= 1e-12 * abs(d['frames'][1]['max'])"
 PATTERN='against' expect_exit 2 "bad --against" "$ENTRAIN" dh-traj "$AL300" --against last
 
+# --- campaign databases are inputs too, also where frames are written back out
+"$ENTRAIN" init "$TMP/c.db" >/dev/null && "$ENTRAIN" import "$TMP/c.db" "$AL300" >/dev/null
+"$ENTRAIN" compress "$TMP/c.db" --size 5 -o "$TMP/cdb.xyz" --json >"$TMP/j.json"
+"$ENTRAIN" compress "$AL300" --size 5 --json >"$TMP/jf.json"
+check "compress of a database = compress of its file" py "d['indices'] == json.load(open('$TMP/jf.json'))['indices']"
+check "compress -o from a database writes 5 frames" test "$(grep -c Properties "$TMP/cdb.xyz")" -eq 5
+"$ENTRAIN" dh "$TMP/c.db:all" "$AL1500" -o "$TMP/dhdb.xyz" >/dev/null
+check "dh -o xyz from a database" test "$(grep -c 'dH:R:1' "$TMP/dhdb.xyz")" -eq 20
+
 # --- dH-targeted Monte Carlo
 "$ENTRAIN" mcmc "$AL300" --steps 150 --target 3 --seed 5 --every 10 -o "$TMP/mc.xyz" --json >"$TMP/j.json"
 check "mcmc approaches its target" py "abs(d['final_mean_dH'] - 3) < 0.5 and d['start_mean_dH'] < 0 and d['frames_written'] == 16"
