@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev liblua5.4-dev libcurl4-openssl-dev libcjson-dev   # runtime libraries
   libssl-dev                                # SHA-256 content hashes of the campaign database (libcrypto)
   libopenblas-openmp-dev                    # BLAS (OpenMP build: single-threaded inside our parallel regions)
+  libxxhash-dev                             # XXH64 checksums of saved dH index files
   libcmocka-dev                             # unit tests
   python3                                   # end-to-end test helpers (standard library only)
 )

@@ -41,6 +41,7 @@ enum {
     OPT_SAMPLE = 1 << 11,   /* --sample N, --runs R */
     OPT_AGAINST = 1 << 12,  /* --against self|previous|first */
     OPT_MCMC = 1 << 13,     /* --start --steps --target --every --step-size --strain --min-distance */
+    OPT_APPROX = 1 << 15,   /* --approx, --rel-error E, --index FILE */
     OPT_STORE = 1 << 14,    /* --labelled --generation G --tag T --status S (campaign database) */
 };
 
@@ -71,6 +72,9 @@ typedef struct cli_options {
     long start, steps, every;
     double target, step_size, strain, min_distance;
     int target_given;
+    int approx;            /* --approx */
+    double rel_error;      /* --rel-error (default 1e-3) */
+    const char *index;     /* --index FILE */
     int labelled;            /* --labelled */
     long generation;         /* --generation G (valid when has_generation) */
     int has_generation;

@@ -39,6 +39,9 @@ enum {
     LONG_STEP_SIZE,
     LONG_STRAIN,
     LONG_MIN_DISTANCE,
+    LONG_APPROX,
+    LONG_REL_ERROR,
+    LONG_INDEX,
     LONG_LABELLED,
     LONG_GENERATION,
     LONG_TAG,
@@ -75,6 +78,9 @@ static const struct option long_options[] = {
     {"step-size", required_argument, NULL, LONG_STEP_SIZE},
     {"strain", required_argument, NULL, LONG_STRAIN},
     {"min-distance", required_argument, NULL, LONG_MIN_DISTANCE},
+    {"approx", no_argument, NULL, LONG_APPROX},
+    {"rel-error", required_argument, NULL, LONG_REL_ERROR},
+    {"index", required_argument, NULL, LONG_INDEX},
     {"labelled", no_argument, NULL, LONG_LABELLED},
     {"generation", required_argument, NULL, LONG_GENERATION},
     {"tag", required_argument, NULL, LONG_TAG},
@@ -189,6 +195,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
     o->desc.cutoff = 5.0;
     o->eps = 1e-5;
     o->min_fraction = 0.1;
+    o->rel_error = 1e-3;
     o->step_size = 0.02;
     o->min_distance = 1.0;
     optind = 1;
@@ -218,6 +225,7 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
             need = OPT_MCMC; break;
         case LONG_LABELLED: case LONG_GENERATION: case LONG_TAG: case LONG_STATUS:
             need = OPT_STORE; break;
+        case LONG_APPROX: case LONG_REL_ERROR: case LONG_INDEX: need = OPT_APPROX; break;
         default: break;
         }
         if (c == LONG_SAMPLE)
@@ -322,6 +330,12 @@ int cli_parse(int argc, char **argv, unsigned allowed, cli_options *o)
                 return usage_error(o, "--min-fraction: expected a number in (0, 1], got '%s'", arg);
             break;
         case LONG_LABELLED: o->labelled = 1; break;
+        case LONG_APPROX: o->approx = 1; break;
+        case LONG_INDEX: o->index = arg; break;
+        case LONG_REL_ERROR:
+            if (!parse_double(arg, &o->rel_error) || o->rel_error < 0 || o->rel_error >= 1)
+                return usage_error(o, "--rel-error: expected a number in [0, 1), got '%s'", arg);
+            break;
         case LONG_GENERATION: {
             int v2;
             if (!parse_int(arg, &v2) || v2 < 0)

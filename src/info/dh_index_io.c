@@ -18,6 +18,8 @@
  * follows from (n, leaf size). */
 #include "info/dh_index.h"
 
+#include <xxhash.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,89 +34,11 @@
 #define D_MAX (1u << 20)
 
 /* ---------------------------------------------------------------------------------------
- * XXH64 */
-
-#define P1 0x9E3779B185EBCA87ULL
-#define P2 0xC2B2AE3D27D4EB4FULL
-#define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
-
-static uint64_t rotl64(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t xxh_round(uint64_t acc, uint64_t in)
-{
-    acc += in * P2;
-    acc = rotl64(acc, 31);
-    return acc * P1;
-}
-
-static uint64_t xxh_merge(uint64_t acc, uint64_t v)
-{
-    acc ^= xxh_round(0, v);
-    return acc * P1 + P4;
-}
+ * XXH64, from Debian's libxxhash (the reference implementation of the algorithm) */
 
 uint64_t ent_dh_hash64(const void *data, size_t len, uint64_t seed)
 {
-    const unsigned char *p = data, *end = p + len;
-    uint64_t h;
-    if (len >= 32) {
-        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-        const unsigned char *limit = end - 32;
-        do {
-            v1 = xxh_round(v1, le64(p));
-            v2 = xxh_round(v2, le64(p + 8));
-            v3 = xxh_round(v3, le64(p + 16));
-            v4 = xxh_round(v4, le64(p + 24));
-            p += 32;
-        } while (p <= limit);
-        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-        h = xxh_merge(h, v1);
-        h = xxh_merge(h, v2);
-        h = xxh_merge(h, v3);
-        h = xxh_merge(h, v4);
-    } else {
-        h = seed + P5;
-    }
-    h += (uint64_t)len;
-    while (end - p >= 8) {
-        h ^= xxh_round(0, le64(p));
-        h = rotl64(h, 27) * P1 + P4;
-        p += 8;
-    }
-    if (end - p >= 4) {
-        h ^= (uint64_t)le32(p) * P1;
-        h = rotl64(h, 23) * P2 + P3;
-        p += 4;
-    }
-    while (p < end) {
-        h ^= (uint64_t)(*p++) * P5;
-        h = rotl64(h, 11) * P1;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
+    return (uint64_t)XXH64(data, len, (XXH64_hash_t)seed);
 }
 
 static void put64(unsigned char *p, uint64_t v)

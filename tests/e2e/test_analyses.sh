@@ -79,6 +79,21 @@ cp "$TMP/j.json" "$TMP/dh01.json"
 check "dh-traj frame 1 = dh of frame 1 against frame 0" py "abs(d['frames'][1]['max'] - json.load(open('$TMP/dh01.json'))['max']) <= 1e-12 * abs(d['frames'][1]['max'])"
 PATTERN='against' expect_exit 2 "bad --against" "$ENTRAIN" dh-traj "$AL300" --against last
 
+# --- approximate dH from a reusable index, within its certified bound
+"$ENTRAIN" dh "$AL1500" "$AL300" -o "$TMP/exact.npy" >/dev/null
+"$ENTRAIN" dh "$AL1500" "$AL300" --approx --rel-error 1e-2 --index "$TMP/ix.bin" -o "$TMP/approx.npy" --json >"$TMP/j.json"
+check "approx dH: index built and saved" py "d['approx']['index_reused'] == False and d['approx']['max_missed_mass'] <= 1e-2"
+check "approx dH within [exact, exact - ln(1-eps)]" python3 -c "
+import sys; sys.path.insert(0, '$(dirname "$0")'); import npycheck, math
+_, a = npycheck.load_npy('$TMP/approx.npy'); _, e = npycheck.load_npy('$TMP/exact.npy')
+b = -math.log(1 - 1e-2)
+sys.exit(not all(x - 1e-9 <= y <= x + b + 1e-9 for x, y in zip(e, a)))"
+"$ENTRAIN" dh "$AL1500" "$AL300" --approx --rel-error 0 --index "$TMP/ix.bin" -o "$TMP/approx0.npy" --json >"$TMP/j.json"
+check "approx dH: index reused" py "d['approx']['index_reused'] == True"
+check "approx dH with rel-error 0 is exact" $CHECK compare "$TMP/approx0.npy" "$TMP/exact.npy" 1e-9
+printf 'garbage' >"$TMP/bad.bin"
+PATTERN='bad.bin' expect_exit 1 "corrupt index file" "$ENTRAIN" dh "$AL1500" "$AL300" --approx --index "$TMP/bad.bin"
+
 # --- campaign databases are inputs too, also where frames are written back out
 "$ENTRAIN" init "$TMP/c.db" >/dev/null && "$ENTRAIN" import "$TMP/c.db" "$AL300" >/dev/null
 "$ENTRAIN" compress "$TMP/c.db" --size 5 -o "$TMP/cdb.xyz" --json >"$TMP/j.json"
