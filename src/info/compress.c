@@ -15,6 +15,19 @@
 #include "base/rng.h"
 #include "info/kernel.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+static int max_threads(void)
+{
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+}
+#else
+static int max_threads(void)
+{
+    return 1;
+}
+#endif
+
 static ent_status check_set(const ent_structure_set *set, size_t size, ent_error *err)
 {
     if (!set || !set->offsets || set->n_structures == 0 || set->d == 0 ||
@@ -183,10 +196,12 @@ static size_t work_pick(msc_work *w, const double *entropies, double *score)
     return first_argmax(score, w->remaining, w->n_remaining);
 }
 
-static ent_status msc_run(const ent_structure_set *set, const double *entropies,
-                          size_t size, const double *ref, size_t n_ref, double h,
-                          int first_by_entropy, size_t *selected, size_t *n_selected,
-                          ent_error *err)
+/* The eager form: every remaining environment's accumulator is brought up to date after
+ * every selection. Kept as the reference the lazy form is tested against. */
+static ent_status msc_run_eager(const ent_structure_set *set, const double *entropies,
+                                size_t size, const double *ref, size_t n_ref, double h,
+                                int first_by_entropy, size_t *selected, size_t *n_selected,
+                                ent_error *err)
 {
     if (!(h > 0) || !isfinite(h))
         return ent_error_set(err, ENT_EINVAL, "bandwidth must be positive, got %g", h);
@@ -228,6 +243,191 @@ static ent_status msc_run(const ent_structure_set *set, const double *entropies,
     if (st == ENT_OK)
         *n_selected = count;
     return st;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * Lazy greedy msc. Accumulators only grow as structures are selected, so a structure's
+ * score only falls: a score computed earlier is an upper bound. Structures wait in a
+ * max-heap ordered by (bound descending, index ascending); the top one is brought up to
+ * date (kernel sums of its environments against the environments selected since its last
+ * update, which sit contiguously in `pool`) and either selected, if its bound was already
+ * current, or pushed back with its new score. With that order the choice is exactly the
+ * eager algorithm's first argmax, ties and +inf included; only the summation grouping of
+ * the accumulators differs (rounding). Most structures are never brought up to date when
+ * a selection barely changes them, which is where the time goes in the eager form. */
+
+typedef struct msc_heap {
+    size_t *idx;
+    double *key;
+    size_t n;
+} msc_heap;
+
+static int heap_above(const msc_heap *hp, size_t a, size_t b)
+{
+    double ka = hp->key[hp->idx[a]], kb = hp->key[hp->idx[b]];
+    return ka > kb || (ka == kb && hp->idx[a] < hp->idx[b]);
+}
+
+static void heap_swap(msc_heap *hp, size_t a, size_t b)
+{
+    size_t t = hp->idx[a];
+    hp->idx[a] = hp->idx[b];
+    hp->idx[b] = t;
+}
+
+static void heap_push(msc_heap *hp, size_t s)
+{
+    size_t i = hp->n++;
+    hp->idx[i] = s;
+    while (i > 0 && heap_above(hp, i, (i - 1) / 2)) {
+        heap_swap(hp, i, (i - 1) / 2);
+        i = (i - 1) / 2;
+    }
+}
+
+static size_t heap_pop(msc_heap *hp)
+{
+    size_t top = hp->idx[0], i = 0;
+    hp->idx[0] = hp->idx[--hp->n];
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < hp->n && heap_above(hp, l, m))
+            m = l;
+        if (r < hp->n && heap_above(hp, r, m))
+            m = r;
+        if (m == i)
+            break;
+        heap_swap(hp, i, m);
+        i = m;
+    }
+    return top;
+}
+
+static double msc_score(const double *acc, size_t len, double entropy)
+{
+    if (len == 0)
+        return -INFINITY; /* nothing new in a structure without environments */
+    double mn = INFINITY;
+    for (size_t e = 0; e < len; e++)
+        mn = fmin(mn, acc[e]);
+    return -log(mn) + entropy;
+}
+
+static ent_status msc_run(const ent_structure_set *set, const double *entropies,
+                          size_t size, const double *ref, size_t n_ref, double h,
+                          int first_by_entropy, size_t *selected, size_t *n_selected,
+                          ent_error *err)
+{
+    if (!(h > 0) || !isfinite(h))
+        return ent_error_set(err, ENT_EINVAL, "bandwidth must be positive, got %g", h);
+    ent_status st = check_set(set, size, err);
+    if (st != ENT_OK)
+        return st;
+    size_t S = set->n_structures, N = set->offsets[S], d = set->d;
+    if (size > S)
+        size = S;
+    double *acc = calloc(N ? N : 1, sizeof *acc);
+    double *tmp = malloc((N ? N : 1) * sizeof *tmp);
+    double *pool = malloc((N ? N : 1) * d * sizeof *pool);
+    size_t *upto = calloc(S, sizeof *upto);       /* selections included in acc */
+    size_t *pool_end = calloc(S + 1, sizeof *pool_end); /* pool rows after t selections */
+    msc_heap hp = {malloc(S * sizeof(size_t)), malloc(S * sizeof(double)), 0};
+    if (!acc || !tmp || !pool || !upto || !pool_end || !hp.idx || !hp.key) {
+        st = ent_error_set(err, ENT_ENOMEM, "out of memory for %zu environments", N);
+        goto done;
+    }
+    if (n_ref && N)
+        st = ent_kernel_sum(set->x, N, ref, n_ref, d, &h, 1, acc, err);
+    size_t count = 0;
+    size_t first = SIZE_MAX;
+    if (st == ENT_OK && first_by_entropy) {
+        size_t *all = upto; /* 0..S-1 as an index list for first_argmax, restored below */
+        for (size_t s = 0; s < S; s++)
+            all[s] = s;
+        first = first_argmax(entropies, all, S);
+        memset(upto, 0, S * sizeof *upto);
+    }
+    for (size_t s = 0; st == ENT_OK && s < S; s++) {
+        if (s == first)
+            continue;
+        hp.key[s] = msc_score(acc + set->offsets[s], block_rows(set, s), entropies[s]);
+        heap_push(&hp, s);
+    }
+    if (st == ENT_OK && first != SIZE_MAX) {
+        selected[count++] = first;
+        memcpy(pool, block(set, first), block_rows(set, first) * d * sizeof *pool);
+        pool_end[1] = block_rows(set, first);
+    }
+    /* Stale structures popped together are brought up to date in parallel, one per thread
+     * (each sum is small). That may update a few that would not have needed it, never
+     * changes the choice: only a current score at the top of the heap is selected. */
+    size_t batch_cap = 2 * (size_t)max_threads(), batch[64];
+    if (batch_cap > 64)
+        batch_cap = 64;
+    while (st == ENT_OK && count < size && hp.n > 0) {
+        size_t s = heap_pop(&hp);
+        if (upto[s] == count) { /* its score is current: nothing can beat it */
+            selected[count] = s;
+            size_t len = block_rows(set, s);
+            memcpy(pool + pool_end[count] * d, block(set, s), len * d * sizeof *pool);
+            pool_end[count + 1] = pool_end[count] + len;
+            count++;
+            continue;
+        }
+        size_t nb = 0;
+        batch[nb++] = s;
+        while (nb < batch_cap && hp.n > 0 && upto[hp.idx[0]] != count)
+            batch[nb++] = heap_pop(&hp);
+        ent_status first_err = ENT_OK;
+#pragma omp parallel for schedule(dynamic, 1) if (nb > 1)
+        for (size_t b = 0; b < nb; b++) {
+            size_t t = batch[b], len = block_rows(set, t);
+            size_t from = pool_end[upto[t]], to = pool_end[count];
+            ent_error local = {0};
+            ent_status rs = ENT_OK;
+            if (len && to > from)
+                rs = ent_kernel_sum(block(set, t), len, pool + from * d, to - from, d, &h, 1,
+                                    tmp + set->offsets[t], &local);
+            for (size_t e = 0; rs == ENT_OK && e < len && to > from; e++)
+                acc[set->offsets[t] + e] += tmp[set->offsets[t] + e];
+            if (rs != ENT_OK) {
+#pragma omp critical(ent_compress_error)
+                if (first_err == ENT_OK) {
+                    first_err = rs;
+                    if (err)
+                        *err = local;
+                }
+            }
+        }
+        st = first_err;
+        for (size_t b = 0; b < nb; b++) {
+            size_t t = batch[b];
+            upto[t] = count;
+            hp.key[t] = msc_score(acc + set->offsets[t], block_rows(set, t), entropies[t]);
+            heap_push(&hp, t);
+        }
+    }
+    if (st == ENT_OK)
+        *n_selected = count;
+done:
+    free(acc);
+    free(tmp);
+    free(pool);
+    free(upto);
+    free(pool_end);
+    free(hp.idx);
+    free(hp.key);
+    return st;
+}
+
+ent_status ent_compress_msc_conditional_eager(const ent_structure_set *set,
+                                              const double *entropies, size_t size,
+                                              const double *ref, size_t n_ref, double h,
+                                              size_t *selected, size_t *n_selected,
+                                              ent_error *err)
+{
+    return msc_run_eager(set, entropies, size, ref, n_ref, h, n_ref == 0, selected,
+                         n_selected, err);
 }
 
 ent_status ent_compress_msc(const ent_structure_set *set, const double *entropies,

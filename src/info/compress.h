@@ -38,6 +38,15 @@ ent_status ent_compress_msc_conditional(const ent_structure_set *set,
                                         size_t *selected, size_t *n_selected,
                                         ent_error *err);
 
+/* The same selection computed eagerly (every accumulator updated after every pick), as
+ * the reference implementation does; msc and msc_conditional use an exact lazy-greedy
+ * form. Kept to test the two against each other and to measure the difference. */
+ent_status ent_compress_msc_conditional_eager(const ent_structure_set *set,
+                                              const double *entropies, size_t size,
+                                              const double *ref, size_t n_ref, double h,
+                                              size_t *selected, size_t *n_selected,
+                                              ent_error *err);
+
 /* QUESTS "fps": farthest-point sampling with the structure distance
  * delta(a,b) = mean over environment pairs of the Euclidean distance; first pick the
  * highest-entropy structure. */

@@ -323,7 +323,7 @@ static void run_grid(workspace *ws, double rc, double *out, size_t stride, size_
     const ent_nbr_grid *g = ws->grid;
     const size_t n = ent_nbr_grid_size(g), k = (size_t)ws->k;
 #ifdef _OPENMP
-#pragma omp parallel num_threads(ws->nthreads) if (n >= 64)
+#pragma omp parallel num_threads(ws->nthreads) if (n >= 512)
 #endif
     {
         scratch *sc = &ws->sc[thread_num()];

@@ -31,6 +31,11 @@ static int max_threads(void)
 {
     return omp_get_max_threads();
 }
+/* Below this much work (pairs x d) a sum runs on the calling thread: waking a team costs
+ * more than it saves, and far more on a busy machine, where spinning threads wait for a
+ * time slice. The result does not depend on it (the summation order is per tile). */
+#define SERIAL_BELOW 2.0e7
+
 static int thread_id(void)
 {
     return omp_get_thread_num();
@@ -433,7 +438,7 @@ static ent_status self_sum(const double *x, size_t n, size_t d, const double *h,
 
     const size_t nt = s.ntiles, rounds = nt % 2 ? nt : nt + 1, ntask = (rounds + 1) / 2;
     size_t evaluated = 0;
-#pragma omp parallel reduction(+ : evaluated)
+#pragma omp parallel reduction(+ : evaluated) if ((double)n * (double)n * (double)d >= SERIAL_BELOW)
     {
         double *w = ws + (size_t)thread_id() * wpt;
         double *colacc = w + tile * tile;
@@ -547,7 +552,7 @@ static ent_status cross_sum(const double *y, size_t m, const double *x, size_t n
     }
     const size_t ntask = nty * chunks;
     size_t evaluated = 0;
-#pragma omp parallel reduction(+ : evaluated)
+#pragma omp parallel reduction(+ : evaluated) if ((double)m * (double)n * (double)d >= SERIAL_BELOW)
     {
         double *w = ws + (size_t)thread_id() * wpt;
 #pragma omp for schedule(dynamic, 1)

@@ -228,6 +228,56 @@ static void test_seeded_methods_reproducible(void **state)
     assert_int_equal(a[0], 38); /* highest-entropy structure first */
 }
 
+/* The lazy-greedy msc must pick exactly what the eager form picks: on the reference data
+ * (with and without a reference set, every size) and on random clustered data with far
+ * clusters (+inf scores and ties). */
+static void test_lazy_equals_eager(void **state)
+{
+    (void)state;
+    ent_error err = {0};
+    size_t a[40], b[40], na, nb;
+    for (size_t size = 1; size <= 40; size += 13) {
+        assert_int_equal(ent_compress_msc_conditional(&fx.set, fx.entropies, size, NULL, 0, H,
+                                                      a, &na, &err), ENT_OK);
+        assert_int_equal(ent_compress_msc_conditional_eager(&fx.set, fx.entropies, size, NULL,
+                                                            0, H, b, &nb, &err), ENT_OK);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na * sizeof *a);
+    }
+    ent_structure_set cand = {fx.x + 20 * 108 * fx.d, fx.d, fx.offsets, 20};
+    assert_int_equal(ent_compress_msc_conditional(&cand, fx.entropies + 20, 20, fx.x, 20 * 108,
+                                                  H, a, &na, &err), ENT_OK);
+    assert_int_equal(ent_compress_msc_conditional_eager(&cand, fx.entropies + 20, 20, fx.x,
+                                                        20 * 108, H, b, &nb, &err), ENT_OK);
+    assert_memory_equal(a, b, 20 * sizeof *a);
+    /* random data: 30 structures of 1-7 rows in 4 far-apart clusters, some duplicated */
+    enum { S = 30, D = 5 };
+    double x[S * 7 * D];
+    size_t off[S + 1];
+    double ent[S];
+    uint64_t seed = 12345;
+    off[0] = 0;
+    for (size_t st = 0; st < S; st++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t len = 1 + (seed >> 33) % 7, cluster = (seed >> 40) % 4;
+        for (size_t r = 0; r < len; r++)
+            for (size_t k = 0; k < D; k++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                double noise = ((double)(seed >> 11) / 9007199254740992.0 - 0.5) * 0.05;
+                x[(off[st] + r) * D + k] = (double)cluster * 10.0 + (st % 3 ? noise : 0);
+            }
+        off[st + 1] = off[st] + len;
+        ent[st] = (double)(st % 4) * 0.25;
+    }
+    ent_structure_set rs = {x, D, off, S};
+    for (size_t size = 1; size <= S; size += 7) {
+        assert_int_equal(ent_compress_msc(&rs, ent, size, 0.01, a, &err), ENT_OK);
+        assert_int_equal(ent_compress_msc_conditional_eager(&rs, ent, size, NULL, 0, 0.01, b,
+                                                            &nb, &err), ENT_OK);
+        assert_memory_equal(a, b, size * sizeof *a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +289,7 @@ int main(void)
         cmocka_unit_test(test_summaries),
         cmocka_unit_test(test_size_capped_and_all_distinct),
         cmocka_unit_test(test_seeded_methods_reproducible),
+        cmocka_unit_test(test_lazy_equals_eager),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
