@@ -19,5 +19,15 @@ $E entropy $D/al_md_300K.xyz $D/al_md_1500K.xyz --json
 $E dh $D/al_md_1500K.xyz $D/al_md_300K.xyz -o $OUT/dH_1500K_vs_300K.xyz --json
 $E overlap $D/al_md_1500K.xyz $D/al_md_300K.xyz
 $E descriptors $D/al_md_300K.xyz -o $OUT/descriptors_300K.npy
+$E compress $D/al_md_300K.xyz $D/al_md_1500K.xyz --method msc --size 0.5 -o $OUT/compressed.xyz
+$E learning-curve $D/al_md_300K.xyz $D/al_md_1500K.xyz -n 3
+$E dh-traj $D/al_md_1500K.xyz --against first -o $OUT/dh_traj_1500K.xyz
+$E dh $D/al_md_1500K.xyz $D/al_md_300K.xyz --approx --index $OUT/al_300K.index --json
+$E mcmc $D/al_md_300K.xyz --steps 100 --target 2 --seed 1 -o $OUT/mcmc.xyz
+rm -f $OUT/campaign.db
+$E init $OUT/campaign.db
+$E import $OUT/campaign.db $D/al_md_300K.xyz --generation 0 --tag seed
+$E status $OUT/campaign.db
+$E entropy $OUT/campaign.db:generation=0
 { set +x; } 2>/dev/null
 echo "example done: outputs in $OUT/"
