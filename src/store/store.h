@@ -406,4 +406,56 @@ ent_status ent_store_audit_get(ent_store *st, int64_t id, ent_store_audit *a,
                                ent_error *err);
 void ent_store_audit_clear(ent_store_audit *a);
 
+/* ---- Job queries for the engine's runner (jobs_query.c) ----
+ * Everything the runner needs beyond insert/set_state: find a job by its content hash,
+ * read it back, and record attempts, the external id and the outcome. */
+
+#define ENT_STORE_JOB_TAIL_MAX 4096 /* bytes of stdout/stderr kept in the database */
+
+typedef struct ent_store_job_rec {
+    int64_t id;
+    long generation;
+    char kind[16], backend[16], state[16];
+    char workdir[1024];
+    char content_hash[80];
+    int attempts;
+    long pid;            /* 0 = none recorded */
+    long long pid_start; /* process start time (/proc/PID/stat field 22), 0 = none */
+    char scheduler_id[64];
+    int has_exit_code;
+    int exit_code;
+    char error[512];
+    char submitted[32], started[32], finished[32];
+} ent_store_job_rec;
+
+/* The job with this content hash (*found = 0 and rec zeroed when none). */
+ent_status ent_store_job_find(ent_store *st, const char *content_hash,
+                              ent_store_job_rec *rec, int *found, ent_error *err);
+/* The job with this id; ENT_EINVAL when none. */
+ent_status ent_store_job_get(ent_store *st, int64_t id, ent_store_job_rec *rec,
+                             ent_error *err);
+
+/* A change of a job row (writer). state NULL = unchanged (timestamps follow the state as
+ * in ent_store_job_set_state); attempts < 0, pid <= 0 = unchanged; pid_start is written
+ * with pid; clear_process = 1 forgets pid, pid_start and exit code (a retry);
+ * has_exit_code = 1 writes exit_code; error/stdout_tail/stderr_tail NULL = unchanged. */
+typedef struct ent_store_job_update {
+    const char *state;
+    int attempts;
+    long pid;
+    long long pid_start;
+    int clear_process;
+    int has_exit_code;
+    int exit_code;
+    const char *error;
+    const char *stdout_tail, *stderr_tail;
+} ent_store_job_update;
+ent_status ent_store_job_update_row(ent_store *st, int64_t id,
+                                    const ent_store_job_update *u, ent_error *err);
+
+/* Stored tails of a job's stdout and stderr (malloc'ed, "" when none; either may be
+ * NULL when not wanted). */
+ent_status ent_store_job_tails(ent_store *st, int64_t id, char **stdout_tail,
+                               char **stderr_tail, ent_error *err);
+
 #endif
