@@ -26,6 +26,7 @@ static const command commands[] = {
     {"export", cmd_export, "write a campaign database's structures as extended XYZ"},
     {"status", cmd_status, "per-generation summary of a campaign database"},
     {"audit", cmd_audit, "lineage of one structure in a campaign database"},
+    {"check", cmd_check, "validate a campaign file and show its resolved configuration"},
 };
 
 static void usage(FILE *fp)

@@ -1,0 +1,2 @@
+os.execute("touch /tmp/entrain-campaign-escape")
+campaign { name = "escape" }

@@ -1,0 +1,3 @@
+local t = {}
+error("the campaign file failed on purpose")
+campaign(t)

@@ -1,0 +1,10 @@
+campaign {
+  name = "bad",
+  database = "campaign.db",
+  seed = "seed.xyz",
+  jobs = {
+    explore = { command = { "lmp" } },
+    label = { command = "pw.x -in pw.in > out" },
+  },
+  limits = { max_generations = 2, label_budget_per_generation = 5 },
+}

@@ -1,0 +1,5 @@
+campaign {
+  name = "bad",
+  database = "campaign.db"
+  seed = "seed.xyz",
+}

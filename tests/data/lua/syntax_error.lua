@@ -1,0 +1,5 @@
+local R = {}
+function R.select(gen, cands)
+  return {
+end
+return R
