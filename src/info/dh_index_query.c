@@ -45,6 +45,7 @@
 #else
 #define DHQ_SIMD 0
 #endif
+#include "info/simd_exp.h"
 
 #include "info/dh_index_internal.h"
 
@@ -117,30 +118,6 @@ typedef struct workspace {
  * Each row's result depends only on that row (SIMD lanes are independent). */
 
 #if DHQ_SIMD
-/* exp(x) as kernel_tile.c computes it: x = n ln2 + r, degree-12 Taylor polynomial of e^r
- * (|r| <= ln2/2, ~3e-16 relative), scaled by 2^n with vscalefpd (exact 0 below -745.14). */
-static inline __m512d exp8(__m512d x)
-{
-    x = _mm512_max_pd(x, _mm512_set1_pd(-ZERO_EXPONENT));
-    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512d r = _mm512_fmadd_pd(n, _mm512_set1_pd(-6.93147180369123816490e-01), x);
-    r = _mm512_fmadd_pd(n, _mm512_set1_pd(-1.90821492927058770002e-10), r);
-    __m512d p = _mm512_set1_pd(1.0 / 479001600.0);
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 39916800.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 3628800.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 362880.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 40320.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 5040.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 720.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 120.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 24.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 6.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(0.5));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
-    return _mm512_scalef_pd(p, n);
-}
 
 static __mmask8 lanes(size_t left)
 {
@@ -199,7 +176,7 @@ kernel_group(const double *qg, size_t ys, const double *yc2, const double *p,
                                              _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);   \
             ee = _mm512_scalef_pd(one, _mm512_sub_pd(zero, f));                            \
         } else {                                                                           \
-            ee = exp8(_mm512_mul_pd(_mm512_max_pd(dd, zero), vc));                         \
+            ee = ent_exp8(_mm512_mul_pd(_mm512_max_pd(dd, zero), vc));                         \
         }                                                                                  \
         s##r = _mm512_add_pd(s##r, _mm512_maskz_mov_pd(ki, ee));                           \
     }

@@ -10,6 +10,7 @@
 #include <cblas.h>
 
 #include "info/kernel_internal.h"
+#include "info/simd_exp.h"
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
 #define ENT_KT_SIMD 1
@@ -109,32 +110,6 @@ static void block_blas(const ent_kset *a, size_t ta, const ent_kset *b, size_t t
 }
 
 #if ENT_KT_SIMD
-/* exp(x) for x <= 0 (accuracy ~3e-16 relative, exact 0 below -745.14 like libm):
- * x = n ln2 + r, |r| <= ln2/2, degree-12 Taylor polynomial of e^r (truncation 1.7e-16),
- * scaled by 2^n with vscalefpd, which rounds once into the subnormal range. x is clamped
- * at -746 (exp = 0 exactly there) so that r stays accurate for any input. */
-static inline __m512d exp8(__m512d x)
-{
-    x = _mm512_max_pd(x, _mm512_set1_pd(-ENT_KT_ZERO_EXPONENT));
-    __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(x, _mm512_set1_pd(1.4426950408889634)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512d r = _mm512_fmadd_pd(n, _mm512_set1_pd(-6.93147180369123816490e-01), x);
-    r = _mm512_fmadd_pd(n, _mm512_set1_pd(-1.90821492927058770002e-10), r);
-    __m512d p = _mm512_set1_pd(1.0 / 479001600.0);
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 39916800.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 3628800.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 362880.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 40320.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 5040.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 720.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 120.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 24.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0 / 6.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(0.5));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
-    p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(1.0));
-    return _mm512_scalef_pd(p, n);
-}
 
 /* 8 x 24 block of dot products: g[r*ldg + c] = sum_k a[k*NR + r] * b[k*NR + c], each lane
  * accumulated with one fma per k in order k = 0..d-1 from 0 — the same operation sequence
@@ -173,7 +148,7 @@ static inline void micro_8x24(const double *restrict a, const double *restrict b
 static inline __m512d kern8(__m512d g, __m512d t, __m512d c)
 {
     __m512d d2 = _mm512_fmadd_pd(_mm512_set1_pd(-2.0), g, t);
-    return exp8(_mm512_mul_pd(_mm512_max_pd(d2, _mm512_setzero_pd()), c));
+    return ent_exp8(_mm512_mul_pd(_mm512_max_pd(d2, _mm512_setzero_pd()), c));
 }
 
 /* Reduce an MR x nc Gram block (only the first mr rows are real) like process_generic.

@@ -5,21 +5,7 @@ set -uo pipefail
 ENTRAIN=${1:?usage: test_analyses.sh ENTRAIN}
 DATA=${ENTRAIN_TEST_DATA:?}/reference
 CHECK="python3 $(dirname "$0")/npycheck.py"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1; shift; if "$@" >"$TMP/out" 2>&1; then ok "$name"; else bad "$name"; cat "$TMP/out"; fi; }
-expect_exit() {
-  local code=$1 name=$2; shift 2
-  "$@" >"$TMP/stdout" 2>"$TMP/stderr"; local got=$?
-  if [ "$got" -ne "$code" ]; then bad "$name: exit $got, want $code"; cat "$TMP/stderr"; return; fi
-  if [ -n "${PATTERN:-}" ] && ! grep -qE -- "$PATTERN" "$TMP/stderr"; then
-    bad "$name: stderr lacks /$PATTERN/"; cat "$TMP/stderr"; return
-  fi
-  ok "$name"
-}
+. "$(dirname "$0")/lib.sh"
 # py EXPR: evaluate a Python expression with d = JSON of $TMP/j.json and r = reference.json
 py() { python3 -c "import json,sys; d=json.load(open('$TMP/j.json')); r=json.load(open('$DATA/reference.json')); sys.exit(0 if ($1) else 1)"; }
 AL300=$DATA/data/al_md_300K.xyz
@@ -112,5 +98,4 @@ cp "$TMP/j.json" "$TMP/mc1.json"
 check "mcmc reproducible across thread counts" py "d['final_mean_dH'] == json.load(open('$TMP/mc1.json'))['final_mean_dH']"
 PATTERN='--start' expect_exit 2 "mcmc start beyond the file" "$ENTRAIN" mcmc "$AL300" --start 20
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

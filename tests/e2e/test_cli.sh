@@ -6,22 +6,7 @@ set -uo pipefail
 ENTRAIN=${1:?usage: test_cli.sh ENTRAIN}
 DATA=${ENTRAIN_TEST_DATA:?}/reference
 CHECK="python3 $(dirname "$0")/npycheck.py"
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-check() { local name=$1; shift; if "$@" >"$TMP/out" 2>&1; then ok "$name"; else bad "$name"; cat "$TMP/out"; fi; }
-# expect_exit CODE NAME CMD...: exit code and (optional) stderr pattern in $PATTERN
-expect_exit() {
-  local code=$1 name=$2; shift 2
-  "$@" >"$TMP/stdout" 2>"$TMP/stderr"; local got=$?
-  if [ "$got" -ne "$code" ]; then bad "$name: exit $got, want $code"; cat "$TMP/stderr"; return; fi
-  if [ -n "${PATTERN:-}" ] && ! grep -qE -- "$PATTERN" "$TMP/stderr"; then
-    bad "$name: stderr lacks /$PATTERN/"; cat "$TMP/stderr"; return
-  fi
-  ok "$name"
-}
+. "$(dirname "$0")/lib.sh"
 ref() { python3 -c "import json,sys; d=json.load(open('$DATA/reference.json'));
 o=d
 for k in sys.argv[1].split('/'): o=o[int(k)] if isinstance(o,list) else o[k]
@@ -110,5 +95,4 @@ PATTERN='singular.xyz' expect_exit 1 "singular cell with pbc" "$ENTRAIN" entropy
 "$ENTRAIN" entropy "$DATA/data/al_md_300K.xyz" 2>"$TMP/err" >/dev/null
 check "quiet when piped" test ! -s "$TMP/err"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
