@@ -11,6 +11,7 @@ packages=(
   libxxhash-dev                             # XXH64 checksums of saved dH index files
   libcmocka-dev                             # unit tests
   python3                                   # end-to-end test helpers (standard library only)
+  chromium                                  # browser test of `entrain report` (tests/e2e/test_report.sh)
 )
 if [ "${ENTRAIN_SETUP_FUZZ:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)      # libFuzzer targets (scripts/fuzz.sh)

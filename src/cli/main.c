@@ -27,6 +27,10 @@ static const command commands[] = {
     {"status", cmd_status, "per-generation summary of a campaign database"},
     {"audit", cmd_audit, "lineage of one structure in a campaign database"},
     {"check", cmd_check, "validate a campaign file and show its resolved configuration"},
+    {"report", cmd_report, "HTML (or JSON) report of a campaign with plots"},
+    {"run", cmd_run, "run (create or continue) an active-learning campaign"},
+    {"resume", cmd_resume, "continue the campaign stored in a database"},
+    {"stop", cmd_stop, "ask a running campaign to stop after its current step"},
 };
 
 static void usage(FILE *fp)

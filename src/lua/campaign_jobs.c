@@ -19,7 +19,7 @@ const char *const ent_campaign_job_names[ENT_CAMPAIGN_N_JOBS] = {"explore", "lab
 static const char *const job_keys[] = {"command",  "adapter",    "backend",
                                        "options",  "timeout",    "retries",
                                        "parallel", "check_path", NULL};
-static const char *const adapters[] = {"extxyz", "lammps", "qe", "cp2k", "xtb", NULL};
+static const char *const adapters[] = {"extxyz", "lammps", "qe", "cp2k", "xtb", "mcmc", NULL};
 
 /* Backend options: s string, i integer in [min, max], b boolean, t string or integer
  * (Slurm times), S table of string -> string|number (environment, headers), A list of
@@ -378,7 +378,17 @@ static void check_job(cv_ctx *v, int job, int kind, const char *prefix)
         jb->backend = ent_lua_strdup("local");
     }
     int is_http = !strcmp(jb->backend, "http");
-    check_command(v, job, jb, prefix, is_http);
+    /* The built-in mcmc explorer runs inside the engine: no command to check. */
+    int is_mcmc = 0;
+    if (rawfield(v->L, job, "adapter") == LUA_TSTRING)
+        is_mcmc = !strcmp(lua_tostring(v->L, -1), "mcmc");
+    lua_pop(v->L, 1);
+    if (is_mcmc && kind != ENT_CAMPAIGN_EXPLORE) {
+        cv_path(path, sizeof path, prefix, "adapter");
+        cv_diag(v, path, "the mcmc adapter is for jobs.explore only");
+    }
+    if (!(is_mcmc && kind == ENT_CAMPAIGN_EXPLORE))
+        check_command(v, job, jb, prefix, is_http);
     if (!strcmp(jb->backend, "slurm") && jb->check_path && !v->no_path_check) {
         char *sb = find_executable("sbatch", NULL, v->path_env);
         if (!sb)
@@ -401,7 +411,7 @@ static void check_job(cv_ctx *v, int job, int kind, const char *prefix)
                 cv_diag(v, path, "adapter file '%s' not found", jb->adapter);
         } else {
             cv_diag(v, path,
-                    "unknown adapter '%s' (extxyz, lammps, qe, cp2k, xtb, or a "
+                    "unknown adapter '%s' (extxyz, lammps, qe, cp2k, xtb, mcmc, or a "
                     "path to a .lua adapter)",
                     ad);
         }

@@ -458,4 +458,103 @@ ent_status ent_store_job_update_row(ent_store *st, int64_t id,
 ent_status ent_store_job_tails(ent_store *st, int64_t id, char **stdout_tail,
                                char **stderr_tail, ent_error *err);
 
+
+/* ---- Engine bookkeeping (campaign_meta.c; added for the engine) ---- */
+
+/* Record (or replace) the campaign row: name, the campaign file's text and hash, the
+ * recipe text and hash, params (JSON). Writer. Errors: ENT_EINVAL, ENT_EIO. */
+ent_status ent_store_campaign_put(ent_store *st, const char *name, const char *text,
+                                  const char *hash, const char *recipe_text,
+                                  const char *recipe_hash, const char *params,
+                                  ent_error *err);
+/* The stored campaign file text (malloc'ed into *text) and hash; *found = 0 when none. */
+ent_status ent_store_campaign_text(ent_store *st, char **text, char hash[65], int *found,
+                                   ent_error *err);
+/* A generation's phase and RNG seed (*has_seed = 0 when NULL); *found = 0 if absent.
+ * seed and has_seed may be NULL. */
+ent_status ent_store_generation_get(ent_store *st, long generation, char phase[24],
+                                    uint64_t *seed, int *has_seed, int *found,
+                                    ent_error *err);
+/* The highest generation id (*found = 0 when there is none). */
+ent_status ent_store_generation_last(ent_store *st, long *generation, int *found,
+                                     ent_error *err);
+/* Store a generation's RNG seed / its finish time (writer). */
+ent_status ent_store_generation_set_seed(ent_store *st, long generation, uint64_t seed,
+                                         ent_error *err);
+ent_status ent_store_generation_finish(ent_store *st, long generation, ent_error *err);
+/* Give a structure that an import of this generation brought in (origin 'imported') its
+ * real origin ('explored', 'seed') and producing job (0 = none). Other rows: no change. */
+ent_status ent_store_structure_set_origin(ent_store *st, int64_t id, long generation,
+                                          const char *origin, int64_t parent_job,
+                                          ent_error *err);
+
+
+/* ---- Report queries (report_query.c; added for `entrain report`, read-only) ----
+ * Everything the report shows beyond ent_store_summary, read in one snapshot by
+ * ent_store_report_get. Arrays are malloc'ed (NULL when empty); free with
+ * ent_store_report_clear. NaN marks a value that was not stored. */
+
+typedef struct ent_store_report_metric {
+    long generation;
+    double bandwidth, entropy, diversity, novelty, info_gap, wall_seconds;
+    long long n_structures, n_environments; /* -1 when not stored */
+} ent_store_report_metric;
+
+typedef struct ent_store_report_score { /* one candidate scored in one generation */
+    long generation;
+    int64_t structure_id;
+    double threshold; /* NaN when the recipe stored none */
+    double dh_min, dh_mean, dh_max, frac_novel;
+} ent_store_report_score;
+
+typedef struct ent_store_report_job {
+    int64_t id;
+    long generation; /* -1 when NULL */
+    char kind[16], state[16];
+    double wall_seconds; /* finished - started, NaN unless both are stored */
+    char error[256];
+} ent_store_report_job;
+
+#define ENT_STORE_N_DECISION_KINDS 5 /* select reject drop stop continue */
+extern const char *const ent_store_decision_kind_names[ENT_STORE_N_DECISION_KINDS];
+
+typedef struct ent_store_report_event { /* a decision other than select/reject */
+    long generation;
+    int64_t structure_id; /* 0 = campaign-level */
+    char kind[16];
+    char reason[256];
+    char recipe_hash[80];
+} ent_store_report_event;
+
+typedef struct ent_store_report_decisions { /* decision counts of one generation */
+    long generation;
+    size_t n[ENT_STORE_N_DECISION_KINDS]; /* by ent_store_decision_kind_names */
+} ent_store_report_decisions;
+
+typedef struct ent_store_report {
+    int has_campaign;
+    char name[256];
+    char *campaign_text; /* NULL when not stored */
+    char campaign_hash[80], recipe_hash[80];
+    char *params; /* JSON text, NULL when not stored */
+    char created[32];
+    ent_store_gen_summary *gens;
+    size_t n_gens;
+    ent_store_report_metric *metrics;
+    size_t n_metrics;
+    ent_store_report_score *scores; /* by generation, then structure id */
+    size_t n_scores;
+    ent_store_report_job *jobs; /* by id */
+    size_t n_jobs;
+    ent_store_report_event *events; /* drop/stop/continue, in insertion order */
+    size_t n_events;
+    ent_store_report_decisions *decisions; /* by generation */
+    size_t n_decisions;
+} ent_store_report;
+
+/* Read the whole report in one read snapshot. *r is zeroed first; on error it is left
+ * cleared. Errors: ENT_EINVAL (NULL argument), ENT_EIO, ENT_ENOMEM. */
+ent_status ent_store_report_get(ent_store *st, ent_store_report *r, ent_error *err);
+void ent_store_report_clear(ent_store_report *r);
+
 #endif
