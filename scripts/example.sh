@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, for now: install, build, and run the QUESTS analyses on the shipped
-# example data (aluminium MD at 300 K and 1500 K, 20 frames x 108 atoms each).
-# Results go to example-output/. Later the example becomes a whole campaign.
+# The main job: install, build, run the example active-learning campaign (examples/toy:
+# rattle exploration and Lennard-Jones labels, Python 3 standard-library scripts, 3
+# generations), show its status and write its report; then run the QUESTS analyses on
+# the shipped aluminium MD data (300 K and 1500 K, 20 frames x 108 atoms each).
+# Results go to example-output/ and examples/toy/toy.db.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -11,7 +13,11 @@ E=./build/entrain
 D=examples/data
 OUT=example-output
 mkdir -p "$OUT"
+rm -rf examples/toy/toy.db examples/toy/toy.db-wal examples/toy/toy.db-shm examples/toy/toy.db.jobs
 set -x
+$E run examples/toy/campaign.lua
+$E status examples/toy/toy.db
+$E report examples/toy/toy.db -o $OUT/toy_report.html
 $E bandwidth 16.6
 $E entropy $D/al_md_300K.xyz
 $E entropy $D/al_md_1500K.xyz -b 0.015,0.03,0.06
