@@ -78,43 +78,6 @@ void ent_buf_html(ent_buf *b, const char *s)
     }
 }
 
-void ent_buf_json_str(ent_buf *b, const char *s)
-{
-    if (!s) {
-        ent_buf_puts(b, "null");
-        return;
-    }
-    ent_buf_puts(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            ent_buf_printf(b, "\\%c", *p);
-        else if (*p == '\n')
-            ent_buf_puts(b, "\\n");
-        else if (*p == '\t')
-            ent_buf_puts(b, "\\t");
-        else if (*p < 0x20)
-            ent_buf_printf(b, "\\u%04x", *p);
-        else
-            ent_buf_printf(b, "%c", *p);
-    }
-    ent_buf_puts(b, "\"");
-}
-
-void ent_buf_json_num(ent_buf *b, double v)
-{
-    if (isnan(v))
-        ent_buf_puts(b, "null");
-    else if (isinf(v))
-        ent_buf_puts(b, v > 0 ? "\"inf\"" : "\"-inf\"");
-    else { /* shortest of %.15g / %.17g that reads back exactly (as cJSON does) */
-        char t[32];
-        snprintf(t, sizeof t, "%.15g", v);
-        if (strtod(t, NULL) != v)
-            snprintf(t, sizeof t, "%.17g", v);
-        ent_buf_puts(b, t);
-    }
-}
-
 void ent_buf_free(ent_buf *b)
 {
     if (!b)

@@ -24,11 +24,6 @@ void ent_buf_printf(ent_buf *b, const char *fmt, ...)
 void ent_buf_puts(ent_buf *b, const char *s);
 /* Text escaped for HTML element content and attribute values (& < > " '). NULL = "". */
 void ent_buf_html(ent_buf *b, const char *s);
-/* Text as a JSON string literal with quotes. NULL = null. */
-void ent_buf_json_str(ent_buf *b, const char *s);
-/* A number in JSON: finite values exactly (%.15g, else %.17g), +inf as "inf", NaN as
- * null. */
-void ent_buf_json_num(ent_buf *b, double v);
 void ent_buf_free(ent_buf *b);
 
 typedef struct ent_svg_axes {
