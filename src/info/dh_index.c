@@ -19,25 +19,7 @@
 
 #include "info/dh_index_internal.h"
 
-#ifdef _OPENMP
-static int max_threads(void)
-{
-    return omp_get_max_threads();
-}
-static int thread_id(void)
-{
-    return omp_get_thread_num();
-}
-#else
-static int max_threads(void)
-{
-    return 1;
-}
-static int thread_id(void)
-{
-    return 0;
-}
-#endif
+#include "info/omp_util.h"
 
 /* Power-iteration steps for the principal axis of a node, on at most POWER_SAMPLE points.
  */

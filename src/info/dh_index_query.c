@@ -49,25 +49,7 @@
 
 #include "info/dh_index_internal.h"
 
-#ifdef _OPENMP
-static int max_threads(void)
-{
-    return omp_get_max_threads();
-}
-static int thread_id(void)
-{
-    return omp_get_thread_num();
-}
-#else
-static int max_threads(void)
-{
-    return 1;
-}
-static int thread_id(void)
-{
-    return 0;
-}
-#endif
+#include "info/omp_util.h"
 
 /* Rows per block: a uint64_t mask says which rows of the block are still interested. */
 #define BLOCK 64

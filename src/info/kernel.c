@@ -26,30 +26,12 @@
 
 #include "info/kernel_internal.h"
 
-#ifdef _OPENMP
-static int max_threads(void)
-{
-    return omp_get_max_threads();
-}
+#include "info/omp_util.h"
+
 /* Below this much work (pairs x d) a sum runs on the calling thread: waking a team costs
  * more than it saves, and far more on a busy machine, where spinning threads wait for a
  * time slice. The result does not depend on it (the summation order is per tile). */
 #define SERIAL_BELOW 2.0e7
-
-static int thread_id(void)
-{
-    return omp_get_thread_num();
-}
-#else
-static int max_threads(void)
-{
-    return 1;
-}
-static int thread_id(void)
-{
-    return 0;
-}
-#endif
 
 /* Cross sums are split into at least this many tasks when the reference has enough
  * tiles, so that a small query set still keeps every thread busy. */
