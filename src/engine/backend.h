@@ -1,4 +1,4 @@
-/* What a job backend (local processes today; Slurm and HTTP later) implements for the
+/* What a job backend (local processes, Slurm, an HTTP labelling service) implements for the
  * runner in job.c: start one attempt of a job, find an attempt again after a restart,
  * poll it, and signal it. The runner owns the database and the state machine; a backend
  * only knows processes (or scheduler jobs) and the files of the job's workdir. */
@@ -47,7 +47,8 @@ typedef struct ent_backend_probe {
 typedef struct ent_backend ent_backend;
 
 typedef struct ent_backend_ops {
-    const char *name; /* "local", as stored in job.backend */
+    const char *name;  /* "local", "slurm", "http": as stored in job.backend */
+    int needs_program; /* jobs are an argv run as a program (local, slurm); 0: http */
     /* Start the attempt; fills ext. Must leave enough behind (marker, job name) for find
      * to recognise the attempt if the engine dies before recording ext. */
     ent_status (*start)(ent_backend *be, const ent_backend_job *job, ent_backend_extid *ext,
@@ -71,7 +72,25 @@ struct ent_backend {
     const ent_backend_ops *ops;
 };
 
+/* A backend option from the campaign file, flattened to text ("partition" = "cpu",
+ * "env.OMP_NUM_THREADS" = "1", "extra[1]" = "--exclusive"); see recipes/API.md. */
+typedef struct ent_backend_option {
+    const char *key;
+    const char *value;
+} ent_backend_option;
+
+/* The backend called name ("local", "slurm", "http") with its options (borrowed for the
+ * call). ENT_EINVAL for an unknown name or a bad option. */
+ent_status ent_backend_create(const char *name, const ent_backend_option *opts, size_t n_opts,
+                              ent_backend **out, ent_error *err);
+
 /* The local backend: fork/exec through a wrapper process (see backend_local.c). */
 ent_status ent_backend_local_create(ent_backend **out, ent_error *err);
+/* Slurm: sbatch/squeue/scontrol/sacct (backend_slurm.c). */
+ent_status ent_backend_slurm_create(const ent_backend_option *opts, size_t n_opts,
+                                    ent_backend **out, ent_error *err);
+/* An HTTP labelling service through libcurl (backend_http.c). */
+ent_status ent_backend_http_create(const ent_backend_option *opts, size_t n_opts,
+                                   ent_backend **out, ent_error *err);
 
 #endif

@@ -456,6 +456,7 @@ static void local_destroy(ent_backend *be)
 
 static const ent_backend_ops local_ops = {
     .name = "local",
+    .needs_program = 1,
     .start = local_start,
     .find = local_find,
     .poll = local_poll,

@@ -355,10 +355,6 @@ static ent_status check_supported(const ent_campaign_config *c, ent_error *err)
             continue;
         if (k == ENT_CAMPAIGN_TRAIN)
             continue; /* not run yet: see README */
-        if (strcmp(j->backend, "local") != 0)
-            return ent_error_set(err, ENT_EUNSUPPORTED,
-                                 "jobs.%s: backend '%s' is not supported yet (local only)",
-                                 ent_campaign_job_names[k], j->backend);
         int ok = !strcmp(j->adapter, "extxyz") ||
                  (k == ENT_CAMPAIGN_EXPLORE && !strcmp(j->adapter, "mcmc"));
         if (!ok)

@@ -63,15 +63,15 @@ static ent_status jspec_base(eng *e, int kind, long g, jspec *j, ent_error *err)
     j->env = calloc(cj->n_options + 1, sizeof *j->env);
     if (!j->argv || !j->env)
         return ent_error_set(err, ENT_ENOMEM, "out of memory");
-    const char *a0 = cj->executable ? cj->executable : cj->argv[0];
-    if (strchr(a0, '/')) {
+    const char *a0 = cj->argc == 0 ? NULL : cj->executable ? cj->executable : cj->argv[0];
+    if (a0 && strchr(a0, '/')) {
         j->exe = realpath(a0, NULL);
         if (!j->exe)
             return ent_error_set(err, ENT_EIO, "jobs.%s: executable not found: %s",
                                  ent_campaign_job_names[kind], a0);
         a0 = j->exe;
     }
-    j->argv[0] = a0;
+    j->argv[0] = a0; /* NULL for the http backend: it runs no program */
     for (size_t i = 1; i < cj->argc; i++)
         j->argv[i] = cj->argv[i];
     for (size_t i = 0; i < cj->n_options; i++) {
@@ -297,9 +297,18 @@ static ent_status label_specs(eng *e, long g, jspec **out, size_t *n_out, ent_er
 static ent_status run_jobs(eng *e, int kind, long g, jspec *js, size_t n, int wait,
                            ent_error *err)
 {
+    const ent_campaign_job *cj = &e->c->jobs[kind];
+    ent_backend_option *bo = cj->n_options ? calloc(cj->n_options, sizeof *bo) : NULL;
+    if (cj->n_options && !bo)
+        return ent_error_set(err, ENT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < cj->n_options; i++)
+        bo[i] = (ent_backend_option){cj->options[i].key, cj->options[i].value};
     ent_jobs_opts jo = {0};
     jo.work_root = e->work_root;
-    jo.parallel = e->c->jobs[kind].parallel;
+    jo.parallel = cj->parallel;
+    jo.backend = cj->backend;
+    jo.backend_opts = bo;
+    jo.n_backend_opts = cj->n_options;
     int layer_crash = 0;
     if (!strcmp(e->crash_at, "job_before_start"))
         layer_crash = ENT_JOBS_CRASH_BEFORE_START;
@@ -331,6 +340,7 @@ static ent_status run_jobs(eng *e, int kind, long g, jspec *js, size_t n, int wa
         }
     }
     ent_jobs_destroy(r);
+    free(bo);
     return s;
 }
 

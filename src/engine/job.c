@@ -35,7 +35,8 @@ typedef struct job {
     int attempt; /* of the current (or last) attempt */
     ent_backend_extid ext;
     int term_sent, term_delivered, kill_sent, cancelled;
-    int pid_recorded; /* the database holds ext.pid (adopted jobs may learn it late) */
+    int pid_recorded; /* the database holds ext.pid or ext.scheduler_id (adopted jobs may
+                         learn it late) */
     double term_at;
 } job;
 
@@ -123,7 +124,8 @@ ent_status ent_jobs_create(ent_store *st, const ent_jobs_opts *o, ent_jobs **out
     r->grace = o->kill_grace > 0 ? o->kill_grace : 5.0;
     r->interval = o->poll_interval > 0 ? o->poll_interval : 0.05;
     r->crash_point = o->crash_point;
-    ent_status s = ent_backend_local_create(&r->be, err);
+    ent_status s = ent_backend_create(o->backend, o->backend_opts, o->n_backend_opts, &r->be,
+                                      err);
     if (s != ENT_OK) {
         free(r->root);
         free(r);
@@ -200,14 +202,14 @@ ent_status ent_job_hash(const ent_job_spec *sp, char hex[65], ent_error *err)
 static const char *const reserved_names[] = {"stdout", "stderr",      "submitted",
                                              "pid",    "exit_status", NULL};
 
-static ent_status check_spec(const ent_job_spec *sp, ent_error *err)
+static ent_status check_spec(const ent_job_spec *sp, int needs_program, ent_error *err)
 {
     if (!sp->kind ||
         ent_store_name_index((const char *const[]){"explore", "label", "train", "score"}, 4,
                              sp->kind) < 0)
         return ent_error_set(err, ENT_EINVAL,
                              "job kind must be explore, label, train or score");
-    if (sp->argc < 1 || !sp->argv || !sp->argv[0] || !*sp->argv[0])
+    if (needs_program && (sp->argc < 1 || !sp->argv || !sp->argv[0] || !*sp->argv[0]))
         return ent_error_set(err, ENT_EINVAL, "a job needs a non-empty argv");
     for (size_t i = 0; i < sp->argc; i++)
         if (!sp->argv[i])
@@ -346,7 +348,8 @@ static job *job_from_spec(ent_jobs *r, const ent_job_spec *sp, const char *hash)
     j->timeout = sp->timeout;
     j->max_attempts = sp->max_attempts > 0 ? sp->max_attempts : 1;
     j->retry_signal = !sp->no_retry_on_signal;
-    j->path = resolve_exec(sp->argv[0], env_lookup(j->envp, "PATH"));
+    if (sp->argc > 0)
+        j->path = resolve_exec(sp->argv[0], env_lookup(j->envp, "PATH"));
     return j;
 oom:
     job_free(j);
@@ -554,12 +557,14 @@ static ent_status write_inputs(const job *j, ent_error *err)
  * after a start, or when an adopted wrapper's pid file appears. */
 static ent_status record_pid(ent_jobs *r, job *j, ent_error *err)
 {
-    if (j->pid_recorded || j->ext.pid <= 0)
+    if (j->pid_recorded || (j->ext.pid <= 0 && !j->ext.scheduler_id[0]))
         return ENT_OK;
     ent_store_job_update u = {.state = "running",
                               .attempts = -1,
                               .pid = j->ext.pid,
-                              .pid_start = j->ext.pid_start};
+                              .pid_start = j->ext.pid_start,
+                              .scheduler_id = j->ext.scheduler_id[0] ? j->ext.scheduler_id
+                                                                     : NULL};
     ent_status s = row_update(r, j, &u, err);
     j->pid_recorded = s == ENT_OK;
     return s;
@@ -612,6 +617,7 @@ static ent_status job_adopt(ent_jobs *r, job *j, const ent_store_job_rec *rec,
     ent_backend_job bj;
     backend_job(j, &bj);
     ent_backend_extid known = {.pid = rec->pid, .pid_start = rec->pid_start};
+    snprintf(known.scheduler_id, sizeof known.scheduler_id, "%s", rec->scheduler_id);
     ent_backend_probe pr;
     ent_status s = r->be->ops->find(r->be, &bj, &known, &j->ext, &pr, err);
     if (s != ENT_OK)
@@ -625,8 +631,10 @@ static ent_status job_adopt(ent_jobs *r, job *j, const ent_store_job_rec *rec,
     j->phase = PHASE_ACTIVE;
     if (pr.state != ENT_BACKEND_RUNNING)
         return job_finish(r, j, &pr, err); /* ended while no engine watched */
-    j->pid_recorded =
-        rec->pid > 0 && rec->pid == j->ext.pid && !strcmp(rec->state, "running");
+    j->pid_recorded = !strcmp(rec->state, "running") &&
+                      ((rec->pid > 0 && rec->pid == j->ext.pid) ||
+                       (rec->scheduler_id[0] &&
+                        !strcmp(rec->scheduler_id, j->ext.scheduler_id)));
     return record_pid(r, j, err);
 }
 
@@ -656,7 +664,7 @@ ent_status ent_jobs_submit(ent_jobs *r, const ent_job_spec *sp, int64_t *id, ent
 {
     if (!r || !sp || !id)
         return ent_error_set(err, ENT_EINVAL, "ent_jobs_submit: NULL argument");
-    ent_status s = check_spec(sp, err);
+    ent_status s = check_spec(sp, r->be->ops->needs_program, err);
     char hash[65];
     if (s != ENT_OK || (s = ent_job_hash(sp, hash, err)) != ENT_OK)
         return s;
@@ -693,7 +701,7 @@ ent_status ent_jobs_submit(ent_jobs *r, const ent_job_spec *sp, int64_t *id, ent
         else
             j->phase = PHASE_DONE; /* finished earlier: never run again */
     }
-    if (s == ENT_OK && j->phase == PHASE_QUEUED && !j->path) {
+    if (s == ENT_OK && j->phase == PHASE_QUEUED && !j->path && r->be->ops->needs_program) {
         char why[512];
         snprintf(why, sizeof why, "executable not found: %s", sp->argv[0]);
         s = job_fail_now(r, j, why, err);
@@ -732,7 +740,7 @@ static ent_status job_poll(ent_jobs *r, job *j, double now, ent_error *err)
         j->term_at = now;
     }
     /* A cancel or timeout before the job's group was known is delivered once it is. */
-    if (j->term_sent && !j->term_delivered && j->ext.pgid > 0)
+    if (j->term_sent && !j->term_delivered && (j->ext.pgid > 0 || j->ext.scheduler_id[0]))
         j->term_delivered = r->be->ops->kill(r->be, &j->ext, SIGTERM, &kerr) == ENT_OK;
     /* After SIGTERM the whole group gets SIGKILL once the grace has passed, even if the
      * job's main process already left: stragglers of the tree go too. */

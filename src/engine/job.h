@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "engine/backend.h"
 #include "store/store.h"
 
 /* A file written into the workdir before each attempt; part of the content hash. name is
@@ -36,8 +37,8 @@ typedef struct ent_job_input {
 typedef struct ent_job_spec {
     const char *kind;        /* explore, label, train, score */
     long generation;         /* an existing generation row */
-    const char *const *argv; /* argv[0] is looked up on PATH unless it holds a '/' */
-    size_t argc;
+    const char *const *argv; /* argv[0] is looked up on PATH unless it holds a '/'; */
+    size_t argc;             /* argc = 0 only for a backend that runs no program (http) */
     const char *const *env; /* "NAME=VALUE" added to (or replacing in) the engine's */
     size_t n_env;           /* environment; not part of the hash */
     const ent_job_input *inputs;
@@ -62,6 +63,9 @@ enum {
 
 typedef struct ent_jobs_opts {
     const char *work_root; /* workdirs are WORK_ROOT/KIND-HASH16; created if missing */
+    const char *backend;   /* "local" (NULL), "slurm" or "http" (backend.h) */
+    const ent_backend_option *backend_opts; /* the backend's options, borrowed */
+    size_t n_backend_opts;
     int parallel;          /* at most this many jobs running at once; 0 = 1 */
     double kill_grace;     /* seconds from SIGTERM to SIGKILL on timeout; 0 = 5 */
     double poll_interval;  /* sleep between polls in ent_jobs_wait; 0 = 0.05 */
@@ -71,7 +75,7 @@ typedef struct ent_jobs_opts {
 typedef struct ent_jobs ent_jobs;
 
 /* A runner on an open campaign database (writer; borrowed, must outlive the runner)
- * with the local backend. */
+ * with the backend named in opts. */
 ent_status ent_jobs_create(ent_store *st, const ent_jobs_opts *opts, ent_jobs **out,
                            ent_error *err);
 /* Forget the runner's jobs WITHOUT stopping them (a later runner adopts them). Accepts

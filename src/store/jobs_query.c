@@ -103,6 +103,7 @@ ent_status ent_store_job_update_row(ent_store *st, int64_t id,
         "pid = CASE WHEN ?11 THEN NULL ELSE COALESCE(?3, pid) END, "
         "pid_start = CASE WHEN ?11 THEN NULL WHEN ?3 IS NOT NULL THEN ?4 ELSE pid_start "
         "END, "
+        "scheduler_id = CASE WHEN ?11 THEN NULL ELSE COALESCE(?12, scheduler_id) END, "
         "exit_code = CASE WHEN ?11 THEN NULL ELSE COALESCE(?5, exit_code) END, "
         "error = CASE WHEN ?11 THEN ?6 ELSE COALESCE(?6, error) END, "
         "stdout_tail = COALESCE(?7, stdout_tail), stderr_tail = COALESCE(?8, stderr_tail), "
@@ -128,6 +129,7 @@ ent_status ent_store_job_update_row(ent_store *st, int64_t id,
     sqlite3_bind_text(q, 9, now, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 10, id);
     sqlite3_bind_int(q, 11, u->clear_process ? 1 : 0);
+    sqlite3_bind_text(q, 12, u->scheduler_id, -1, SQLITE_STATIC);
     s = store_step_done(st, q, "updating a job", err);
     sqlite3_finalize(q);
     if (s == ENT_OK && sqlite3_changes(st->db) == 0)

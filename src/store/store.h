@@ -444,6 +444,7 @@ typedef struct ent_store_job_update {
     int attempts;
     long pid;
     long long pid_start;
+    const char *scheduler_id; /* NULL = unchanged; cleared by clear_process */
     int clear_process;
     int has_exit_code;
     int exit_code;
