@@ -12,6 +12,11 @@ packages=(
   libcmocka-dev                             # unit tests
   python3                                   # end-to-end test helpers (standard library only)
   chromium                                  # browser test of `entrain report` (tests/e2e/test_report.sh)
+  lammps                                    # exploration MD in the example campaign and engine tests
+  quantum-espresso quantum-espresso-data    # pw.x labels + Al.pz-vbc.UPF (example campaign, tests)
+  cp2k cp2k-data                            # cp2k adapter test (GTH potentials, MOLOPT basis)
+  xtb                                       # xtb adapter test (molecules)
+  munge slurmctld slurmd slurm-client       # a real single-node Slurm for the slurm backend test
 )
 if [ "${ENTRAIN_SETUP_FUZZ:-0}" = 1 ]; then
   packages+=(clang libclang-rt-14-dev)      # libFuzzer targets (scripts/fuzz.sh)

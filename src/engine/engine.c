@@ -497,8 +497,10 @@ ent_status ent_engine_run(const ent_campaign_config *c, const ent_engine_opts *o
             s = eng_step_label(&e, g, err);
         else if (!strcmp(phase, "ingest_labels"))
             s = eng_step_ingest_labels(&e, g, err);
-        else if (!strcmp(phase, "compress") || !strcmp(phase, "train"))
-            s = eng_advance(&e, g, phase, "metrics", err);
+        else if (!strcmp(phase, "compress"))
+            s = eng_advance(&e, g, "compress", "train", err);
+        else if (!strcmp(phase, "train"))
+            s = eng_advance(&e, g, "train", "metrics", err);
         else if (!strcmp(phase, "metrics"))
             s = step_metrics(&e, g, err);
         else if (!strcmp(phase, "decide"))

@@ -836,7 +836,7 @@ ent_status eng_step_ingest_labels(eng *e, long g, ent_error *err)
                                                    ok ? NULL : v[i].reason, err);
         }
         if (s == ENT_OK)
-            s = ent_store_generation_set_phase(e->st, g, "metrics", err);
+            s = ent_store_generation_set_phase(e->st, g, "compress", err);
         s = eng_tx_end(e, s, err);
     }
     for (size_t i = 0; v && i < n; i++)
