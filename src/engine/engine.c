@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
 #include "info/descriptor.h"
@@ -227,6 +229,53 @@ static ent_status summary_row(eng *e, long g, ent_store_gen_summary *row, size_t
     return ENT_OK;
 }
 
+static void json_num(cJSON *o, const char *key, double v)
+{
+    /* JSON has no NaN or infinity: unknown is null, +inf the string "inf" (README). */
+    if (isnan(v))
+        cJSON_AddNullToObject(o, key);
+    else if (isinf(v))
+        cJSON_AddStringToObject(o, key, v > 0 ? "inf" : "-inf");
+    else
+        cJSON_AddNumberToObject(o, key, v);
+}
+
+/* metric.extra: what §10 of QUESTS_MATH.md asks for beyond the table's columns. */
+static char *metrics_extra(const ent_store_gen_stats *gs, double ln_n, double eff)
+{
+    static const char *const kinds[ENT_STORE_N_JOB_KINDS] = {"explore", "label", "train",
+                                                             "score"};
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    json_num(o, "ln_n", ln_n);
+    json_num(o, "efficiency", eff);
+    json_num(o, "novelty_new_data", gs->new_novelty);
+    cJSON_AddNumberToObject(o, "new_environments", (double)gs->new_environments);
+    cJSON_AddNumberToObject(o, "candidates_scored", (double)gs->n_scored);
+    cJSON_AddNumberToObject(o, "candidates_inf", (double)gs->n_scored_inf);
+    json_num(o, "dh_frame_mean", gs->dh_frame_mean);
+    json_num(o, "dh_frame_spread", gs->dh_frame_spread);
+    json_num(o, "dh_max", gs->dh_max);
+    cJSON *jobs = cJSON_AddObjectToObject(o, "jobs");
+    for (int k = 0; jobs && k < ENT_STORE_N_JOB_KINDS; k++) {
+        const ent_store_job_stats *js = &gs->jobs[k];
+        if (!js->n)
+            continue;
+        cJSON *j = cJSON_AddObjectToObject(jobs, kinds[k]);
+        if (!j)
+            break;
+        cJSON_AddNumberToObject(j, "n", (double)js->n);
+        cJSON_AddNumberToObject(j, "succeeded", (double)js->succeeded);
+        cJSON_AddNumberToObject(j, "failed", (double)js->failed);
+        json_num(j, "wall_total", js->wall_total);
+        json_num(j, "wall_max", js->wall_max);
+    }
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
 static ent_status step_metrics(eng *e, long g, ent_error *err)
 {
     ent_lua_store_set ds = {0};
@@ -255,7 +304,19 @@ static ent_status step_metrics(eng *e, long g, ent_error *err)
     m.info_gap = NAN;
     m.n_structures = n_struct;
     m.n_environments = n_env;
-    m.wall_seconds = difftime(time(NULL), e->started);
+    ent_store_gen_stats gs;
+    if ((s = ent_store_generation_stats(e->st, g, &gs, err)) != ENT_OK)
+        return s;
+    m.wall_seconds = gs.wall_seconds;
+    m.jobs_succeeded = m.jobs_failed = 0;
+    for (int k = 0; k < ENT_STORE_N_JOB_KINDS; k++) {
+        m.jobs_succeeded += (long)gs.jobs[k].succeeded;
+        m.jobs_failed += (long)gs.jobs[k].failed;
+    }
+    char *extra = metrics_extra(&gs, ln_n, eff);
+    if (!extra)
+        return ent_error_set(err, ENT_ENOMEM, "out of memory");
+    m.extra = extra;
     int i_lab = ent_store_name_index(ent_store_status_names, ENT_STORE_N_STATUS, "labelled");
     int i_rej = ent_store_name_index(ent_store_status_names, ENT_STORE_N_STATUS, "rejected");
     int i_cand = ent_store_name_index(ent_store_status_names, ENT_STORE_N_STATUS, "candidate");
@@ -264,12 +325,13 @@ static ent_status step_metrics(eng *e, long g, ent_error *err)
          "novelty of candidates = %.4f, labelled %zu, rejected %zu, unselected %zu",
          g, H, D, ln_n, eff, row.novelty, row.n_status[i_lab], row.n_status[i_rej],
          row.n_status[i_cand]);
-    if ((s = eng_tx_begin(e, err)) != ENT_OK)
-        return s;
-    s = ent_store_metric_put(e->st, &m, err);
-    if (s == ENT_OK)
-        s = ent_store_generation_set_phase(e->st, g, "decide", err);
-    s = eng_tx_end(e, s, err);
+    if ((s = eng_tx_begin(e, err)) == ENT_OK) {
+        s = ent_store_metric_put(e->st, &m, err);
+        if (s == ENT_OK)
+            s = ent_store_generation_set_phase(e->st, g, "decide", err);
+        s = eng_tx_end(e, s, err);
+    }
+    free(extra);
     if (s == ENT_OK)
         eng_crash_point(e, "metrics", g);
     return s;
@@ -443,8 +505,15 @@ ent_status ent_engine_run(const ent_campaign_config *c, const ent_engine_opts *o
         e.o.min_distance = -1;
         e.o.max_failed_fraction = -1;
     }
-    e.min_distance = e.o.min_distance < 0 ? 0.5 : e.o.min_distance;
-    e.max_failed = e.o.max_failed_fraction < 0 ? 0.25 : e.o.max_failed_fraction;
+    /* Command-line values win over the campaign file's, which win over the defaults. */
+    e.min_distance = e.o.min_distance >= 0   ? e.o.min_distance
+                     : c->min_distance >= 0 ? c->min_distance
+                                            : 0.5;
+    e.max_failed = e.o.max_failed_fraction >= 0  ? e.o.max_failed_fraction
+                   : c->max_failed_fraction >= 0 ? c->max_failed_fraction
+                                                 : 0.25;
+    e.max_force = c->max_force > 0 ? c->max_force : 0;
+    e.energy_outlier = c->energy_outlier > 0 ? c->energy_outlier : 0;
     e.started = time(NULL);
     const char *crash = getenv("ENTRAIN_TEST_CRASH_AT");
     snprintf(e.crash_at, sizeof e.crash_at, "%s", crash ? crash : "");

@@ -16,6 +16,7 @@ typedef struct eng {
     const ent_campaign_config *c;
     ent_engine_opts o;
     double min_distance, max_failed;
+    double max_force, energy_outlier; /* 0 = check off */
     ent_store *st;
     ent_lua_recipe *rc;
     ent_descriptor_params desc;

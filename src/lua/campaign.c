@@ -19,7 +19,7 @@
 
 static const char *const top_keys[] = {
     "name",   "description", "database", "seed",        "descriptor", "bandwidth", "jobs",
-    "recipe", "params",      "limits",   "random_seed", "sandbox",    NULL};
+    "recipe", "params",      "limits",   "random_seed", "sandbox",    "validation", NULL};
 
 static void check_name(cv_ctx *v, int t)
 {
@@ -302,7 +302,7 @@ static void check_limits(cv_ctx *v, int t)
     if (cv_table(v, t, "limits", "", 1) != 1)
         return;
     static const char *const keys[] = {"max_generations", "label_budget_per_generation",
-                                       "label_budget_total", NULL};
+                                       "label_budget_total", "max_failed_fraction", NULL};
     cv_check_keys(v, -1, "limits", keys);
     int g =
         cv_integer(v, -1, "max_generations", "limits", 1, 1, 1000000, &c->max_generations);
@@ -310,6 +310,14 @@ static void check_limits(cv_ctx *v, int t)
                        &c->label_budget_per_generation);
     int tt = cv_integer(v, -1, "label_budget_total", "limits", 0, 1, LONG_MAX,
                         &c->label_budget_total);
+    double ff;
+    if (cv_number(v, -1, "max_failed_fraction", "limits", 0, &ff) == 1) {
+        if (ff < 0 || ff > 1)
+            cv_diag(v, "limits.max_failed_fraction",
+                    "must be a fraction between 0 and 1, got %g", ff);
+        else
+            c->max_failed_fraction = ff;
+    }
     lua_pop(v->L, 1);
     if (p == 1 && tt == 1 && c->label_budget_per_generation > c->label_budget_total)
         cv_diag(v, "limits.label_budget_per_generation",
@@ -317,6 +325,31 @@ static void check_limits(cv_ctx *v, int t)
                 c->label_budget_per_generation, c->label_budget_total);
     if (tt == 0 && g == 1 && p == 1)
         c->label_budget_total = c->max_generations * c->label_budget_per_generation;
+}
+
+/* validation = { min_distance = A, max_force = eV/A, energy_outlier = k }: checks every
+ * label passes before it is accepted (engine_adapt.c, engine_outliers.c). */
+static void check_validation(cv_ctx *v, int t)
+{
+    ent_campaign_config *c = v->cfg;
+    if (cv_table(v, t, "validation", "", 0) != 1)
+        return;
+    static const char *const keys[] = {"min_distance", "max_force", "energy_outlier", NULL};
+    cv_check_keys(v, -1, "validation", keys);
+    static const char *const what[] = {"min_distance", "max_force", "energy_outlier"};
+    double *dst[] = {&c->min_distance, &c->max_force, &c->energy_outlier};
+    for (int i = 0; i < 3; i++) {
+        double x;
+        if (cv_number(v, -1, what[i], "validation", 0, &x) != 1)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "validation.%s", what[i]);
+        if (x < 0)
+            cv_diag(v, path, "must be >= 0 (0 turns the check off), got %g", x);
+        else
+            *dst[i] = x;
+    }
+    lua_pop(v->L, 1);
 }
 
 static void check_sandbox(cv_ctx *v, int t)
@@ -381,6 +414,7 @@ static int campaign_fn(lua_State *L)
     check_recipe(v, 1);
     check_params(v, 1);
     check_limits(v, 1);
+    check_validation(v, 1);
     long rs;
     if (cv_integer(v, 1, "random_seed", "", 0, 0, LONG_MAX, &rs) == 1)
         v->cfg->random_seed = (uint64_t)rs;
@@ -520,6 +554,7 @@ ent_status ent_lua_campaign_load(const char *path, const ent_campaign_opts *o,
     ent_campaign_config *c = calloc(1, sizeof *c);
     if (!c)
         return ent_error_set(err, ENT_ENOMEM, "out of memory");
+    c->max_failed_fraction = c->min_distance = c->max_force = c->energy_outlier = -1;
     ent_status s = ent_lua_read_file(path, &c->text, &c->text_len, err);
     if (s == ENT_OK)
         s = ent_lua_sha256_hex(c->text, c->text_len, c->hash, err);

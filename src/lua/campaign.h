@@ -68,6 +68,13 @@ typedef struct ent_campaign_config {
     char *params_lua; /* canonical Lua literal of params ("{}" when none) */
     char *params_json;
     long max_generations, label_budget_per_generation, label_budget_total;
+    double max_failed_fraction; /* limits: label jobs allowed to fail per generation
+                                   (< 0 = not given: the engine's default, 0.25) */
+    /* validation: < 0 = not given (the engine's defaults); 0 = check off */
+    double min_distance;   /* A: a label with atoms closer than this is rejected */
+    double max_force;      /* eV/A: a label with a larger force component is rejected */
+    double energy_outlier; /* k: reject per-atom energies more than k robust standard
+                              deviations from the labelled data of the same formula */
     uint64_t random_seed;
     ent_lua_limits sandbox; /* limits of the recipe's sandbox */
     /* Filled when the recipe was loaded during validation: */

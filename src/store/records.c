@@ -330,8 +330,8 @@ ent_status ent_store_metric_put(ent_store *st, const ent_store_metric *m, ent_er
     s = store_prepare(
         st,
         "INSERT OR REPLACE INTO metric (generation, bandwidth, entropy, diversity, "
-        "novelty, info_gap, n_structures, n_environments, wall_seconds, created) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?)",
+        "novelty, info_gap, n_structures, n_environments, wall_seconds, created, "
+        "jobs_succeeded, jobs_failed, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         &q, err);
     if (s != ENT_OK)
         return s;
@@ -345,6 +345,11 @@ ent_status ent_store_metric_put(ent_store *st, const ent_store_metric *m, ent_er
     sqlite3_bind_int64(q, 8, (sqlite3_int64)m->n_environments);
     bind_real(q, 9, m->wall_seconds);
     sqlite3_bind_text(q, 10, now, -1, SQLITE_STATIC);
+    if (m->jobs_succeeded >= 0)
+        sqlite3_bind_int64(q, 11, m->jobs_succeeded);
+    if (m->jobs_failed >= 0)
+        sqlite3_bind_int64(q, 12, m->jobs_failed);
+    sqlite3_bind_text(q, 13, m->extra, -1, SQLITE_STATIC);
     return write_one(st, q, "storing metrics", err);
 }
 

@@ -327,8 +327,45 @@ typedef struct ent_store_metric {
     double bandwidth, entropy, diversity, novelty, info_gap; /* NaN = not computed */
     size_t n_structures, n_environments;
     double wall_seconds;
+    long jobs_succeeded, jobs_failed; /* < 0 = unknown */
+    const char *extra;                /* JSON object with further statistics, or NULL */
 } ent_store_metric;
 ent_status ent_store_metric_put(ent_store *st, const ent_store_metric *m, ent_error *err);
+
+/* Jobs of one kind in one generation (metrics_query.c). failed counts failed, timed_out,
+ * lost and cancelled; wall times in seconds over jobs that finished (NaN = none). */
+enum { ENT_STORE_N_JOB_KINDS = 4 }; /* explore, label, train, score */
+typedef struct ent_store_job_stats {
+    size_t n, succeeded, failed;
+    double wall_total, wall_max;
+} ent_store_job_stats;
+
+/* What the engine's metrics step records about a generation beyond H and D (QUESTS_MATH.md
+ * §10). NaN = not known. */
+typedef struct ent_store_gen_stats {
+    size_t n_scored, n_scored_inf; /* candidates scored; of them with mean dH = +inf */
+    double dh_frame_mean;          /* per-frame mean dH of candidates, averaged (finite) */
+    double dh_frame_spread;        /* ... and its standard deviation over frames */
+    double dh_max;                 /* the largest dH of any candidate environment */
+    size_t new_environments;       /* environments labelled in this generation */
+    double new_novelty;            /* their fraction with dH > 0 against earlier data */
+    double wall_seconds;           /* since the generation started */
+    ent_store_job_stats jobs[ENT_STORE_N_JOB_KINDS];
+} ent_store_gen_stats;
+ent_status ent_store_generation_stats(ent_store *st, long generation, ent_store_gen_stats *out,
+                                      ent_error *err);
+
+/* Energies of every labelled structure whose latest label passed validation: species as
+ * stored (symbols separated by one blank, malloc'ed), atom count and energy (eV). Free
+ * with ent_store_labelled_energies_free. */
+typedef struct ent_store_energy_row {
+    char *species;
+    size_t n_atoms;
+    double energy;
+} ent_store_energy_row;
+ent_status ent_store_labelled_energies(ent_store *st, ent_store_energy_row **rows, size_t *n,
+                                       ent_error *err);
+void ent_store_labelled_energies_free(ent_store_energy_row *rows, size_t n);
 
 /* Record that generation's training set holds the structure (schema version 2). */
 ent_status ent_store_train_set_add(ent_store *st, long generation, int64_t structure_id,
