@@ -15,16 +15,31 @@ def read_xyz(path):
         n = int(lines[i])
         comment = lines[i + 1]
         cell = [[0.0] * 3 for _ in range(3)]
+        info, forces_at = {}, None
         for tok in shlex.split(comment):
-            if tok.startswith("Lattice="):
-                v = [float(x) for x in tok[len("Lattice="):].split()]
+            key, _, value = tok.partition("=")
+            if key == "Lattice":
+                v = [float(x) for x in value.split()]
                 cell = [v[0:3], v[3:6], v[6:9]]
-        species, pos = [], []
+            elif key == "Properties":
+                p, col = value.split(":"), 0
+                for name, _kind, width in zip(p[0::3], p[1::3], p[2::3]):
+                    if name == "forces":
+                        forces_at = col
+                    col += int(width)
+            elif key == "energy":
+                info["energy"] = float(value)
+        species, pos, forces = [], [], []
         for line in lines[i + 2:i + 2 + n]:
             t = line.split()
             species.append(t[0])
             pos.append([float(x) for x in t[1:4]])
-        frames.append({"species": species, "positions": pos, "cell": cell, "info": {}})
+            if forces_at is not None:
+                forces.append([float(x) for x in t[forces_at:forces_at + 3]])
+        frame = {"species": species, "positions": pos, "cell": cell, "info": info}
+        if forces_at is not None:
+            frame["arrays"] = {"forces": forces}
+        frames.append(frame)
         i += 2 + n
     return frames
 

@@ -415,8 +415,14 @@ static ent_status check_supported(const ent_campaign_config *c, ent_error *err)
         const ent_campaign_job *j = &c->jobs[k];
         if (!j->present)
             continue;
-        if (k == ENT_CAMPAIGN_TRAIN)
-            continue; /* not run yet: see README */
+        if (k == ENT_CAMPAIGN_TRAIN) {
+            if (strcmp(j->adapter, "extxyz") != 0)
+                return ent_error_set(err, ENT_EUNSUPPORTED,
+                                     "jobs.train: adapter '%s' is not supported (training "
+                                     "jobs get train.xyz: adapter = \"extxyz\")",
+                                     j->adapter);
+            continue;
+        }
         int ok = !strcmp(j->adapter, "extxyz") ||
                  (k == ENT_CAMPAIGN_EXPLORE && !strcmp(j->adapter, "mcmc"));
         if (!ok)
@@ -567,9 +573,9 @@ ent_status ent_engine_run(const ent_campaign_config *c, const ent_engine_opts *o
         else if (!strcmp(phase, "ingest_labels"))
             s = eng_step_ingest_labels(&e, g, err);
         else if (!strcmp(phase, "compress"))
-            s = eng_advance(&e, g, "compress", "train", err);
+            s = eng_step_compress(&e, g, err);
         else if (!strcmp(phase, "train"))
-            s = eng_advance(&e, g, "train", "metrics", err);
+            s = eng_step_train(&e, g, err);
         else if (!strcmp(phase, "metrics"))
             s = step_metrics(&e, g, err);
         else if (!strcmp(phase, "decide"))

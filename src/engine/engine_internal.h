@@ -45,5 +45,7 @@ ent_status eng_step_score(eng *e, long g, ent_error *err);
 ent_status eng_step_select(eng *e, long g, ent_error *err);
 ent_status eng_step_label(eng *e, long g, ent_error *err);
 ent_status eng_step_ingest_labels(eng *e, long g, ent_error *err);
+ent_status eng_step_compress(eng *e, long g, ent_error *err); /* engine_phases.c */
+ent_status eng_step_train(eng *e, long g, ent_error *err);
 
 #endif

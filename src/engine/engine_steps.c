@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/engine_internal.h"
+#include "engine/engine_outliers.h"
 #include "engine/job.h"
 #include "info/kernel.h"
 #include "info/mcmc.h"
@@ -768,6 +769,9 @@ ent_status eng_step_ingest_labels(eng *e, long g, ent_error *err)
         s = ent_error_set(err, ENT_ENOMEM, "out of memory");
     size_t n_failed = 0, n_rejected = 0;
     char first_fail[600] = "";
+    eng_energy_ref *eref = NULL; /* accepted labels so far, for validation.energy_outlier */
+    if (s == ENT_OK && e->energy_outlier > 0)
+        s = eng_energy_ref_load(e->st, &eref, err);
     for (size_t i = 0; s == ENT_OK && i < n; i++) {
         ent_job_result res;
         if ((s = ent_jobs_result(r, js[i].job_id, &res, err)) != ENT_OK)
@@ -805,6 +809,8 @@ ent_status eng_step_ingest_labels(eng *e, long g, ent_error *err)
         } else {
             ent_engine_label_check(f, out, e->min_distance, &v[i].energy, v[i].forces,
                                    v[i].reason, sizeof v[i].reason);
+            eng_label_extra_check(eref, e->energy_outlier, e->max_force, f, v[i].energy,
+                                  v[i].forces, v[i].reason, sizeof v[i].reason);
             v[i].has_label = 1; /* stored even when rejected: the reason is its validation */
         }
         if (v[i].reason[0])
@@ -812,11 +818,13 @@ ent_status eng_step_ingest_labels(eng *e, long g, ent_error *err)
         ent_frame_destroy(f);
         ent_frame_destroy(out);
     }
+    eng_energy_ref_free(eref);
     ent_jobs_destroy(r);
     if (s == ENT_OK && n > 0 && (double)n_failed / (double)n > e->max_failed)
         s = ent_error_set(err, ENT_EIO,
-                          "%zu of %zu label jobs failed (more than %.0f%% tolerated; "
-                          "resume with a larger --max-failed-fraction to accept): first: %s",
+                          "%zu of %zu label jobs failed (more than %.0f%% tolerated; raise "
+                          "limits.max_failed_fraction or resume with a larger "
+                          "--max-failed-fraction to accept): first: %s",
                           n_failed, n, 100 * e->max_failed, first_fail);
     if (s == ENT_OK && (s = eng_tx_begin(e, err)) == ENT_OK) {
         for (size_t i = 0; s == ENT_OK && i < n; i++) {

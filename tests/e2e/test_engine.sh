@@ -25,7 +25,7 @@ integrity() { [ "$(q "$1" 'pragma integrity_check')" = ok ]; }
 # fresh NAME: a copy of the toy campaign in $TMP/NAME without any database
 fresh() {
   rm -rf "${TMP:?}/$1"; mkdir -p "$TMP/$1"
-  cp "$SRC"/examples/toy/{campaign.lua,explore.py,label.py,toyxyz.py,seed.xyz} "$TMP/$1/"
+  cp "$SRC"/examples/toy/{campaign.lua,explore.py,label.py,train.py,toyxyz.py,seed.xyz} "$TMP/$1/"
   D=$TMP/$1
 }
 # no_rerun DIR: every job ran once (the toy commands log their workdir per run) and the
@@ -208,6 +208,70 @@ if (cd "$D" && "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>"$TMP/err"); the
     ok "adapter mcmc: kill -9 after ingest and resume: same data set" || bad "mcmc crash/resume (rc $rc)"
 else
   bad "mcmc run failed"; cat "$TMP/err"
+fi
+
+# ---- compress and train phases ----
+# full_campaign NAME: the toy campaign plus a training job (train.py fits the LJ well depth)
+# and the compress recipe with a threshold that drops redundant labelled structures
+full_campaign() {
+  fresh "$1"
+  python3 - "$D/campaign.lua" <<'PY'
+import sys
+p = sys.argv[1]; s = open(p).read()
+s = s.replace('retries = 0 },', 'retries = 0 },\n    train = { command = { "./train.py" }, timeout = "60s" },', 1)
+s = s.replace('recipe = { "novelty" }', 'recipe = { "novelty", "compress" }')
+s = s.replace('novelty_threshold = 0.0,', 'novelty_threshold = 0.0, compress_threshold = 2.0, compress_max_fraction = 0.5,')
+open(p, "w").write(s)
+PY
+}
+full_campaign full_ref
+if (cd "$D" && "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>"$TMP/err"); then
+  ndrop=$(q "$D/toy.db" "select count(*) from structure where status='dropped'")
+  ndec=$(q "$D/toy.db" "select count(*) from decision where kind='drop' and reason like '%[data set: H % -> % nats, % -> % structures]'")
+  [ "$ndrop" -gt 0 ] && [ "$ndrop" = "$ndec" ] &&
+    ok "compress: $ndrop structures dropped, each decision with H before/after" || bad "compress: dropped $ndrop, decisions $ndec"
+  ntrain=$(q "$D/toy.db" "select count(*) from job where kind='train' and state='succeeded'")
+  nset=$(q "$D/toy.db" "select count(distinct generation) from train_set")
+  last=$(q "$D/toy.db" "select workdir from job where kind='train' and generation=3")
+  eps=$(py "import json; print(round(json.load(open('$last/model.json'))['epsilon'], 6))" 2>/dev/null)
+  [ "$ntrain" = 3 ] && [ "$nset" = 3 ] && [ "$eps" = 0.0104 ] &&
+    ok "train: one job per generation, training sets recorded, fitted epsilon $eps" ||
+    bad "train: $ntrain jobs, $nset sets, epsilon '$eps'"
+  [ "$(q "$D/toy.db" "select count(*) from train_set t join structure s on s.id = t.structure_id where t.generation = 3")" = \
+    "$(q "$D/toy.db" "select count(*) from structure where status='labelled'")" ] &&
+    ok "train: the last training set is the labelled data set" || bad "train set content"
+  extra=$(q "$D/toy.db" "select extra from metric where generation=2")
+  py "import json,sys; e=json.loads(sys.argv[1]); assert e['jobs']['train']['succeeded']==1 and e['jobs']['label']['n']>0 and 'dh_frame_spread' in e and 'novelty_new_data' in e" "$extra" &&
+    ok "metrics: per-frame dH spread, novelty of new data, job statistics" || bad "metric extra: $extra"
+  export_labelled "$D" "$TMP/full_ref.xyz"
+  for p in compress train; do
+    full_campaign "full_$p"
+    (cd "$D" && ENTRAIN_TEST_CRASH_AT=$p ENTRAIN_TEST_CRASH_GEN=2 "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>&1); rc=$?
+    "$ENTRAIN" resume "$D/toy.db" --quiet >/dev/null 2>&1 && export_labelled "$D" "$TMP/full_$p.xyz"
+    [ "$rc" -eq 137 ] && cmp -s "$TMP/full_ref.xyz" "$TMP/full_$p.xyz" && no_rerun "$D" && integrity "$D/toy.db" &&
+      [ "$(q "$D/toy.db" "select count(*) from job where kind='train'")" = 3 ] &&
+      ok "kill -9 after $p (generation 2), resume: same data set, no job twice" || bad "crash at $p (rc $rc)"
+  done
+else
+  bad "compress/train run failed"; cat "$TMP/err"
+fi
+
+# ---- failure tolerance and label checks from the campaign file ----
+fresh tolerant
+sed -i 's|  limits = { max_generations = 3, label_budget_per_generation = 3 },|  limits = { max_generations = 3, label_budget_per_generation = 3, max_failed_fraction = 1 },|' "$D/campaign.lua"
+if (cd "$D" && TOY_LABEL_MODE=fail "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>"$TMP/err"); then
+  ok "limits.max_failed_fraction = 1: failing labels are tolerated"
+else
+  bad "limits.max_failed_fraction"; cat "$TMP/err"
+fi
+fresh maxforce
+sed -i 's|  random_seed = 42,|  random_seed = 42,\n  validation = { max_force = 1e-9 },|' "$D/campaign.lua"
+if (cd "$D" && "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>"$TMP/err"); then
+  n=$(q "$D/toy.db" "select count(*) from structure where status='rejected' and status_reason like 'force component % exceeds validation.max_force%'")
+  [ "$n" -gt 0 ] && [ "$(q "$D/toy.db" "select count(*) from structure where status='labelled' and generation > 0")" = 0 ] &&
+    ok "validation.max_force: $n labels rejected with the reason" || bad "max_force: $n rejected"
+else
+  bad "max_force run failed"; cat "$TMP/err"
 fi
 
 # ---- usage ----
