@@ -256,6 +256,21 @@ else
   bad "compress/train run failed"; cat "$TMP/err"
 fi
 
+# ---- a label program that disappears mid-campaign: clear error, resumable ----
+fresh vanish
+(cd "$D" && ENTRAIN_TEST_CRASH_AT=select ENTRAIN_TEST_CRASH_GEN=2 "$ENTRAIN" run campaign.lua --quiet >/dev/null 2>&1)
+mv "$D/label.py" "$D/label.py.away"
+"$ENTRAIN" resume "$D/toy.db" --quiet >/dev/null 2>"$TMP/err"; rc=$?
+if [ "$rc" -ne 0 ] && grep -qE "executable not found|not an executable file" "$TMP/err" && integrity "$D/toy.db"; then
+  ok "missing label executable: resume exits $rc naming it, database intact"
+else
+  bad "missing executable: exit $rc"; cat "$TMP/err"
+fi
+mv "$D/label.py.away" "$D/label.py"
+"$ENTRAIN" resume "$D/toy.db" --quiet >/dev/null 2>&1 && export_labelled "$D" "$TMP/vanish.xyz" &&
+  cmp -s "$TMP/ref.xyz" "$TMP/vanish.xyz" && no_rerun "$D" &&
+  ok "program back, resume: same data set as the reference" || bad "resume after the program came back"
+
 # ---- failure tolerance and label checks from the campaign file ----
 fresh tolerant
 sed -i 's|  limits = { max_generations = 3, label_budget_per_generation = 3 },|  limits = { max_generations = 3, label_budget_per_generation = 3, max_failed_fraction = 1 },|' "$D/campaign.lua"
