@@ -84,9 +84,17 @@ static int fail(const char *cmd, ent_status s, const ent_error *err)
 }
 
 static int drive(const char *cmd, const char *campaign_file, const char *expect_db,
-                 const ent_engine_opts *eo)
+                 const char *stored_text, const ent_engine_opts *eo)
 {
     ent_campaign_opts co = {0};
+    char display[4200];
+    if (stored_text) { /* resume: the campaign file as the database holds it */
+        co.text = stored_text;
+        co.text_len = strlen(stored_text);
+        snprintf(display, sizeof display, "%s (campaign stored in %s)", campaign_file,
+                 expect_db);
+        co.display_name = display;
+    }
     ent_campaign_config *c = NULL;
     ent_campaign_diags d = {0};
     ent_error err = {0};
@@ -133,11 +141,12 @@ int cmd_run(int argc, char **argv)
     int rc = parse_engine_opts("run", argc, argv, &file, &eo);
     if (rc)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    return drive("run", file, NULL, &eo);
+    return drive("run", file, NULL, NULL, &eo);
 }
 
-/* The stored campaign text goes to DB_DIR/.entrain-resume-HASH16.lua, so that relative
- * paths in it start in the database's folder (where the campaign file was). */
+/* The stored campaign text is loaded as if it were DB_DIR/campaign.lua, so that relative
+ * paths in it start in the database's folder (where the campaign file was); nothing is
+ * written to disk. */
 int cmd_resume(int argc, char **argv)
 {
     ent_engine_opts eo;
@@ -164,20 +173,10 @@ int cmd_resume(int argc, char **argv)
     }
     char *dbcopy = strdup(db);
     char path[4096];
-    snprintf(path, sizeof path, "%s/.entrain-resume-%.16s.lua", dirname(dbcopy), hash);
+    snprintf(path, sizeof path, "%s/campaign.lua", dbcopy ? dirname(dbcopy) : ".");
     free(dbcopy);
-    FILE *fp = fopen(path, "w");
-    if (!fp || fwrite(text, 1, strlen(text), fp) != strlen(text)) {
-        if (fp)
-            fclose(fp);
-        free(text);
-        ent_error_set(&err, ENT_EIO, "cannot write %s", path);
-        return fail("resume", ENT_EIO, &err);
-    }
-    fclose(fp);
+    rc = drive("resume", path, db, text, &eo);
     free(text);
-    rc = drive("resume", path, db, &eo);
-    unlink(path);
     return rc;
 }
 

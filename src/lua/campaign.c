@@ -555,10 +555,22 @@ ent_status ent_lua_campaign_load(const char *path, const ent_campaign_opts *o,
     if (!c)
         return ent_error_set(err, ENT_ENOMEM, "out of memory");
     c->max_failed_fraction = c->min_distance = c->max_force = c->energy_outlier = -1;
-    ent_status s = ent_lua_read_file(path, &c->text, &c->text_len, err);
+    ent_status s = ENT_OK;
+    if (o && o->text) {
+        c->text = malloc(o->text_len + 1);
+        if (!c->text)
+            s = ent_error_set(err, ENT_ENOMEM, "out of memory");
+        else {
+            memcpy(c->text, o->text, o->text_len);
+            c->text[o->text_len] = 0;
+            c->text_len = o->text_len;
+        }
+    } else {
+        s = ent_lua_read_file(path, &c->text, &c->text_len, err);
+    }
     if (s == ENT_OK)
         s = ent_lua_sha256_hex(c->text, c->text_len, c->hash, err);
-    c->file = ent_lua_strdup(path);
+    c->file = ent_lua_strdup(o && o->display_name ? o->display_name : path);
     const char *slash = strrchr(path, '/');
     c->dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path))
                    : ent_lua_strdup(".");

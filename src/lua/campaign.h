@@ -104,6 +104,11 @@ typedef struct ent_campaign_opts {
     int no_recipe_check;     /* do not load the recipe (it is loaded by default) */
     const char *recipes_dir; /* shipped recipes; NULL = default (recipe.h) */
     ent_lua_limits limits;   /* for running the campaign file itself */
+    /* Load this text instead of reading the file (resume: the text stored in the
+     * database); the path still decides where relative paths start. */
+    const char *text;
+    size_t text_len;
+    const char *display_name; /* names the file in diagnostics; NULL = the path */
 } ent_campaign_opts;
 
 /* Read, run and validate a campaign file. opts and diags may be NULL. On success *out is
